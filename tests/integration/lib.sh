@@ -80,3 +80,13 @@ stop_server() {
 jqcheck() {
 	jq -e "$2" "$1" >/dev/null || fail "$3 ($(jq -c "$2" "$1" 2>&1 | head -c 300))"
 }
+
+# free_udp_port: a UDP port nobody listens on, so parallel runs do not collide.
+free_udp_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		ss -Hlun "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	fail "no free UDP port found"
+}

@@ -3,6 +3,7 @@
 # timestamps ordered, RTT plausible, reflector counters right; stateless
 # and stateful sequence numbering (checklist C1, C3, C7, C8, C10, C15, B3, B15).
 . "$(dirname "$0")/lib.sh"
+PORT=$(free_udp_port)
 
 check_run() { # FILE COUNT
 	local f=$1 n=$2
@@ -15,19 +16,19 @@ check_run() { # FILE COUNT
 	jqcheck "$f" '.summary.twamp.rtt_ms.median > 0' "median RTT"
 }
 
-start_server --no-control -l 127.0.0.1:18620 -l '[::1]:18620' --stats "$TK_TMP/stats.json"
-wait_udp_port 18620
+start_server --no-control -l 127.0.0.1:$PORT -l "[::1]:$PORT" --stats "$TK_TMP/stats.json"
+wait_udp_port $PORT
 
-"$CLIENT" -c 200 -i 5ms -F json -o "$TK_TMP/v4.json" -q 127.0.0.1:18620
+"$CLIENT" -c 200 -i 5ms -F json -o "$TK_TMP/v4.json" -q 127.0.0.1:$PORT
 check_run "$TK_TMP/v4.json" 200
 # Stateful reflector: its own counter from 0 (C7).
 jqcheck "$TK_TMP/v4.json" '[.probes[].refl_seq] == [range(0; 200)]' "stateful reflector sequence"
 
-"$CLIENT" -c 200 -i 5ms -F json -o "$TK_TMP/v6.json" -q '[::1]:18620'
+"$CLIENT" -c 200 -i 5ms -F json -o "$TK_TMP/v6.json" -q "[::1]:$PORT"
 check_run "$TK_TMP/v6.json" 200
 
 # Larger padding: replies as long as requests (C15); the text summary works.
-"$CLIENT" -c 20 -i 2ms -s 300 127.0.0.1:18620 > "$TK_TMP/text.out"
+"$CLIENT" -c 20 -i 2ms -s 300 127.0.0.1:$PORT > "$TK_TMP/text.out"
 grep -q '20 sent, 20 received, 0% loss' "$TK_TMP/text.out" || { cat "$TK_TMP/text.out"; fail "text summary"; }
 grep -q '^rtt min/median/max/mean/sd = ' "$TK_TMP/text.out" || fail "text rtt line"
 
@@ -36,24 +37,24 @@ jqcheck "$TK_TMP/stats.json" '.received == 420 and .reflected == 420 and .droppe
 jqcheck "$TK_TMP/stats.json" '.sessions.created == 3' "three sender sessions"
 
 # Stateless: the reflector copies the sender's sequence number (C8).
-start_server --no-control --stateless -l 127.0.0.1:18620
-wait_udp_port 18620
-"$CLIENT" -c 50 -i 2ms -F json -o "$TK_TMP/sl.json" -q 127.0.0.1:18620
+start_server --no-control --stateless -l 127.0.0.1:$PORT
+wait_udp_port $PORT
+"$CLIENT" -c 50 -i 2ms -F json -o "$TK_TMP/sl.json" -q 127.0.0.1:$PORT
 check_run "$TK_TMP/sl.json" 50
 jqcheck "$TK_TMP/sl.json" '[.probes[] | select(.refl_seq == .seq)] | length == 50' "stateless copies the sequence number"
 stop_server
 
 # CSV has a header and one row per probe.
-start_server --no-control -l 127.0.0.1:18620
-wait_udp_port 18620
-"$CLIENT" -c 10 -i 1ms -F csv -o "$TK_TMP/r.csv" -q 127.0.0.1:18620
+start_server --no-control -l 127.0.0.1:$PORT
+wait_udp_port $PORT
+"$CLIENT" -c 10 -i 1ms -F csv -o "$TK_TMP/r.csv" -q 127.0.0.1:$PORT
 [ "$(wc -l < "$TK_TMP/r.csv")" = 11 ] || fail "CSV rows"
 head -1 "$TK_TMP/r.csv" | grep -q '^proto,seq,' || fail "CSV header"
 
 # No reflector: everything lost, exit status 1, still a valid result.
 stop_server
 rc=0
-"$CLIENT" -c 5 -i 10ms -W 200ms -F json -o "$TK_TMP/lost.json" -q 127.0.0.1:18620 || rc=$?
+"$CLIENT" -c 5 -i 10ms -W 200ms -F json -o "$TK_TMP/lost.json" -q 127.0.0.1:$PORT || rc=$?
 [ "$rc" = 1 ] || fail "exit status without replies: $rc"
 jqcheck "$TK_TMP/lost.json" '.summary.twamp.lost == 5 and .summary.twamp.loss_pct == 100' "all lost"
 echo "ok"
