@@ -56,7 +56,10 @@ int cfg_set_defaults(const struct cfg_option *tab, size_t n, void *obj, char *er
 /*
  * Loads path over the current values.  Unknown keys, wrong types and values
  * out of range are errors.  0, or -errno with a one-line message in err
- * naming the file, line and key.
+ * naming the file, line and key.  All or nothing: on error obj is unchanged.
+ * Keys map to dotted paths through groups ("reflector = { refwait = 5; }");
+ * durations may be strings or numbers of seconds; a list option also takes
+ * a single scalar.  @include is refused; files are limited to 1 MiB.
  */
 int cfg_load_file(const struct cfg_option *tab, size_t n, void *obj, const char *path,
 		  char *err, size_t errlen);
@@ -76,13 +79,14 @@ int cfg_set(const struct cfg_option *tab, size_t n, void *obj, const char *key,
 /* Looks up an option by key; NULL if none. */
 const struct cfg_option *cfg_find(const struct cfg_option *tab, size_t n, const char *key);
 
-/* Formats one option's current value as text accepted by cfg_set. */
+/* Formats one option's current value as text accepted by cfg_set (list elements joined by ","). */
 void cfg_format_value(const struct cfg_option *opt, const void *obj, char *buf, size_t len);
 
 /*
  * Writes the whole configuration in canonical libconfig syntax (every key,
- * table order, help as comments) to f.  The output loads back to the same
- * values.  0 or -EIO.
+ * table order, help as comments; a group where its first key appears) to f.
+ * The output loads back to the same values.  0 or -EIO (-ENOMEM, or
+ * -EINVAL for a malformed table).
  */
 int cfg_write_canonical(const struct cfg_option *tab, size_t n, const void *obj, FILE *f);
 

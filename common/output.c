@@ -396,6 +396,15 @@ static int json_build(const struct result *r, json_object **out)
 	TRY(jadd_dist(sched, "lateness_us", &r->schedule.lateness, NS_PER_US, 3));
 	TRY(jadd_count(sched, "skipped", r->schedule.skipped));
 	TRY(jadd_dist(sched, "send_call_us", &r->schedule.send_call, NS_PER_US, 3));
+	if (r->have_diff) {
+		json_object *diff = json_object_new_object();
+		rc = -ENOMEM;
+		if (!diff)
+			goto fail;
+		TRY(jadd(summary, "difference", diff));
+		TRY(jadd_count(diff, "pairs", r->diff.n));
+		TRY(jadd_dist(diff, "twamp_minus_icmp_ms", &r->diff, NS_PER_MS, 6));
+	}
 
 	*out = root;
 	return 0;
@@ -543,7 +552,7 @@ static void text_summary(FILE *f, const char *target, enum probe_proto proto,
 
 static void write_text(const struct result *r, FILE *f)
 {
-	char a[48], b[48];
+	char a[48], b[48], c[48], d[48];
 	int p;
 
 	for (p = 0; p < PROBE_NPROTO; p++)
@@ -556,6 +565,10 @@ static void write_text(const struct result *r, FILE *f)
 			r->schedule.skipped);
 	else
 		fprintf(f, "schedule: %" PRIu64 " skipped\n", r->schedule.skipped);
+	if (r->have_diff && r->diff.n > 0)
+		fprintf(f, "twamp - icmp rtt per probe (%zu pairs): min/median/max = %s/%s/%s ms, p99 %s ms\n",
+			r->diff.n, ms3(a, sizeof(a), r->diff.min), ms3(b, sizeof(b), r->diff.median),
+			ms3(c, sizeof(c), r->diff.max), ms3(d, sizeof(d), r->diff.p99));
 	if (r->interrupted)
 		fputs("interrupted: partial results\n", f);
 }

@@ -56,6 +56,9 @@ struct result {
 	bool have[PROBE_NPROTO];             /* which protocols ran */
 	struct stats_summary summary[PROBE_NPROTO];
 	struct output_schedule schedule;
+	/* TWAMP and ICMP interleaved: per probe number, TWAMP RTT minus ICMP RTT (ns). */
+	bool have_diff;
+	struct stats_dist diff;
 	bool interrupted;                    /* run cut short (SIGINT): partial but valid */
 	int64_t start_ns, end_ns;            /* Unix ns */
 };

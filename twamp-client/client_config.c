@@ -26,6 +26,7 @@ enum long_only {
 
 static const struct option long_opts[] = {
 	{ "count", required_argument, NULL, 'c' },
+	{ "protocol", required_argument, NULL, 'P' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
@@ -51,9 +52,12 @@ static const struct option long_opts[] = {
 void client_usage(FILE *f)
 {
 	fputs("Usage: twamp-client [options] HOST[:PORT]\n"
-	      "TWAMP-Light Session-Sender: round-trip, one-way and reflector delays.\n"
+	      "TWAMP-Light Session-Sender and ICMP echo prober: round-trip, one-way and\n"
+	      "reflector delays, TWAMP and ping side by side on one schedule.\n"
 	      "\n"
-	      "  -c, --count N          probes to send (default 100)\n"
+	      "  -P, --protocol LIST    twamp (default), icmp, or twamp,icmp (interleaved:\n"
+	      "                         probe i of each sent back to back, order alternating)\n"
+	      "  -c, --count N          probes to send per protocol (default 100)\n"
 	      "  -i, --interval DUR     time between probes (default 1s; e.g. 1ms, 100us)\n"
 	      "  -d, --duration DUR     send for this long instead of --count\n"
 	      "      --schedule KIND    periodic (default) or poisson (exponential gaps)\n"
@@ -108,11 +112,42 @@ static int parse_num(const char *opt, const char *val, uint64_t min, uint64_t ma
 	return 0;
 }
 
+/* "twamp", "icmp", "twamp,icmp" (either order); each at most once. */
+static int parse_protocols(const char *text, bool proto[PROBE_NPROTO])
+{
+	char buf[64];
+	if (strlen(text) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, text);
+	bool seen[PROBE_NPROTO] = { false, false };
+	char *save = NULL;
+	int n = 0;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int p;
+		if (!strcmp(tok, "twamp"))
+			p = PROBE_TWAMP;
+		else if (!strcmp(tok, "icmp"))
+			p = PROBE_ICMP;
+		else
+			return -EINVAL;
+		if (seen[p])
+			return -EINVAL;
+		seen[p] = true;
+		n++;
+	}
+	if (n == 0)
+		return -EINVAL;
+	for (int i = 0; i < PROBE_NPROTO; i++)
+		proto[i] = seen[i];
+	return 0;
+}
+
 int client_config_parse(struct client_config *c, int argc, char **argv, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
 	struct sender_opts *o = &c->send;
 	o->count = 100;
+	o->proto[PROBE_TWAMP] = true;
 	o->interval_ns = 1000000000;
 	o->schedule = SCHED_PERIODIC;
 	o->padding = 27; /* B9: equal sizes both ways in unauthenticated mode */
@@ -128,13 +163,18 @@ int client_config_parse(struct client_config *c, int argc, char **argv, char *er
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:i:d:s:D:T:S:W:F:o:vq46hV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:P:i:d:s:D:T:S:W:F:o:vq46hV", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			if ((rc = parse_num("-c", optarg, 1, 100000000, &v, err, errlen)))
 				return rc;
 			o->count = v;
 			have_count = true;
+			break;
+		case 'P':
+			if (parse_protocols(optarg, o->proto) < 0)
+				return fail(err, errlen, "option %s: '%s' is not twamp, icmp or twamp,icmp",
+					    "-P", optarg);
 			break;
 		case 'i':
 			if ((rc = parse_dur("-i", optarg, 1000, &o->interval_ns, err, errlen)))
@@ -283,11 +323,13 @@ void client_config_export(struct client_config *c)
 {
 	const struct sender_opts *o = &c->send;
 	c->n_kv = 0;
-	kv_str(c, "protocol", "twamp");
+	kv_str(c, "protocol", o->proto[PROBE_TWAMP] ? (o->proto[PROBE_ICMP] ? "twamp,icmp" : "twamp")
+						  : "icmp");
 	kv_str(c, "mode", "light");
 	kv_str(c, "security", "open");
-	format_endpoint((const struct sockaddr *)&o->target, c->kv_text[0], sizeof(c->kv_text[0]));
-	kv_str(c, "target", c->kv_text[0]);
+	format_endpoint((const struct sockaddr *)&o->target, c->target_resolved,
+			sizeof(c->target_resolved));
+	kv_str(c, "target", c->target_resolved);
 	kv_str(c, "source", c->source_text[0] ? c->source_text : "");
 	kv_int(c, "count", (long long)o->count);
 	kv_str(c, "interval", kv_dur(c, 1, o->interval_ns));

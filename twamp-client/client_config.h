@@ -18,6 +18,7 @@ struct client_config {
 	struct sender_opts send;
 	char target_text[300];
 	char source_text[300];
+	char target_resolved[300];   /* "ADDR:PORT" after resolution */
 	int family;                  /* AF_UNSPEC, or -4/-6 */
 	enum output_format format;
 	const char *output_path;     /* NULL = stdout */

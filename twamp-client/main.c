@@ -37,33 +37,97 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int build_result(struct client_config *cfg, struct sender_result *sr, struct result *r)
+/* Per probe number, TWAMP RTT minus ICMP RTT where both were answered. */
+static int difference(const struct sender_result *sr, struct stats_dist *out)
+{
+	const struct sender_proto_result *t = &sr->p[PROBE_TWAMP], *i = &sr->p[PROBE_ICMP];
+	size_t n = t->n_probes < i->n_probes ? t->n_probes : i->n_probes, k = 0;
+	int64_t *d = malloc((n ? n : 1) * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	for (size_t j = 0; j < n; j++)
+		if (t->probes[j].received && t->probes[j].ts_valid && i->probes[j].received)
+			d[k++] = t->probes[j].rtt_ns - i->probes[j].rtt_ns;
+	int rc = stats_dist_compute(d, k, out);
+	free(d);
+	return rc;
+}
+
+/* All probes in send order: probe j of each protocol, alternating as sent. */
+static struct probe_result *merge_probes(const struct sender_result *sr, size_t *n_out)
+{
+	const struct sender_proto_result *t = &sr->p[PROBE_TWAMP], *i = &sr->p[PROBE_ICMP];
+	size_t nt = t->active ? t->n_probes : 0, ni = i->active ? i->n_probes : 0;
+	struct probe_result *all = malloc((nt + ni ? nt + ni : 1) * sizeof(*all));
+	if (!all)
+		return NULL;
+	size_t k = 0;
+	for (size_t j = 0; j < nt || j < ni; j++) {
+		bool icmp_first = j & 1;
+		if (icmp_first && j < ni)
+			all[k++] = i->probes[j];
+		if (j < nt)
+			all[k++] = t->probes[j];
+		if (!icmp_first && j < ni)
+			all[k++] = i->probes[j];
+	}
+	*n_out = k;
+	return all;
+}
+
+static int build_result(struct client_config *cfg, struct sender_result *sr, struct result *r,
+			struct probe_result **merged, int64_t **sched_buf)
 {
 	memset(r, 0, sizeof(*r));
 	r->tool_name = "twamp-client";
 	r->tool_version = PACKAGE_VERSION;
-	r->target = cfg->kv[3].s;
+	r->target = cfg->target_resolved;
 	hostinfo_collect(&r->host);
-	snprintf(r->host.tstamp_rx, sizeof(r->host.tstamp_rx), "%s", sock_rx_mode_name(sr->caps.rx));
+	enum probe_proto first = sr->p[PROBE_TWAMP].active ? PROBE_TWAMP : PROBE_ICMP;
+	const struct sender_proto_result *fp = &sr->p[first];
+	snprintf(r->host.tstamp_rx, sizeof(r->host.tstamp_rx), "%s", sock_rx_mode_name(fp->caps.rx));
 	snprintf(r->host.tstamp_tx, sizeof(r->host.tstamp_tx), "%s",
-		 sr->t1_kernel ? sock_tx_mode_name(sr->caps.tx) : "user");
+		 fp->t1_kernel ? sock_tx_mode_name(fp->caps.tx) : "user");
 	r->config = cfg->kv;
 	r->n_config = cfg->n_kv;
-	r->probes = sr->probes;
-	r->n_probes = sr->n_probes;
-	r->have[PROBE_TWAMP] = true;
 	r->interrupted = sr->interrupted;
 	r->start_ns = sr->start_ns;
 	r->end_ns = sr->end_ns;
-	int rc = stats_summarize(sr->probes, sr->n_probes, PROBE_TWAMP, sr->reordered,
-				 &r->summary[PROBE_TWAMP]);
-	if (rc)
-		return rc;
-	r->summary[PROBE_TWAMP].skipped = sr->skipped + sr->send_errors;
-	r->schedule.skipped = sr->skipped;
-	rc = stats_dist_compute(sr->lateness_ns, sr->n_probes, &r->schedule.lateness);
+	*merged = merge_probes(sr, &r->n_probes);
+	if (!*merged)
+		return -ENOMEM;
+	r->probes = *merged;
+
+	size_t nsched = 0;
+	for (int p = 0; p < PROBE_NPROTO; p++)
+		nsched += sr->p[p].active ? sr->p[p].n_probes : 0;
+	*sched_buf = malloc((nsched ? nsched : 1) * 2 * sizeof(int64_t));
+	if (!*sched_buf)
+		return -ENOMEM;
+	int64_t *late = *sched_buf, *call = *sched_buf + nsched;
+	size_t k = 0;
+	for (int p = 0; p < PROBE_NPROTO; p++) {
+		const struct sender_proto_result *pr = &sr->p[p];
+		if (!pr->active)
+			continue;
+		r->have[p] = true;
+		int rc = stats_summarize(pr->probes, pr->n_probes, (enum probe_proto)p, pr->reordered,
+					 &r->summary[p]);
+		if (rc)
+			return rc;
+		r->summary[p].skipped = pr->skipped + pr->send_errors;
+		r->schedule.skipped += pr->skipped;
+		memcpy(late + k, pr->lateness_ns, pr->n_probes * sizeof(int64_t));
+		memcpy(call + k, pr->send_call_ns, pr->n_probes * sizeof(int64_t));
+		k += pr->n_probes;
+	}
+	int rc = stats_dist_compute(late, k, &r->schedule.lateness);
 	if (!rc)
-		rc = stats_dist_compute(sr->send_call_ns, sr->n_probes, &r->schedule.send_call);
+		rc = stats_dist_compute(call, k, &r->schedule.send_call);
+	if (!rc && r->have[PROBE_TWAMP] && r->have[PROBE_ICMP]) {
+		r->have_diff = true;
+		rc = difference(sr, &r->diff);
+	}
 	return rc;
 }
 
@@ -96,21 +160,34 @@ int main(int argc, char **argv)
 	install_signals();
 
 	struct sender_result sr;
-	rc = sender_run(&cfg.send, &stop_requested, &sr);
+	enum probe_proto failed = PROBE_TWAMP;
+	rc = sender_run(&cfg.send, &stop_requested, &sr, &failed);
 	if (rc < 0) {
-		char where[300];
-		format_endpoint((const struct sockaddr *)&cfg.send.target, where, sizeof(where));
-		fprintf(stderr, "twamp-client: cannot probe %s: %s\n", where, strerror(-rc));
+		if (failed == PROBE_ICMP && rc == -EPERM)
+			fprintf(stderr, "twamp-client: ICMP needs a raw socket (root or CAP_NET_RAW) or "
+				"datagram ICMP sockets (sysctl net.ipv4.ping_group_range)\n");
+		else
+			fprintf(stderr, "twamp-client: cannot probe %s (%s): %s\n", cfg.target_resolved,
+				probe_proto_name(failed), strerror(-rc));
 		sender_result_free(&sr);
 		if (out != stdout)
 			fclose(out);
 		return 2;
 	}
-	if (sr.caps.rx == SOCK_RX_USER && cfg.send.tstamp == SOCK_TS_KERNEL)
-		fprintf(stderr, "twamp-client: kernel receive timestamps unavailable, using user-space clock reads\n");
+	for (int p = 0; p < PROBE_NPROTO; p++)
+		if (sr.p[p].active && sr.p[p].caps.rx == SOCK_RX_USER && cfg.send.tstamp == SOCK_TS_KERNEL)
+			fprintf(stderr, "twamp-client: %s: kernel receive timestamps unavailable, "
+				"using user-space clock reads\n", probe_proto_name((enum probe_proto)p));
+
+	/* Which kind of ICMP socket the kernel gave us is part of the record. */
+	if (sr.p[PROBE_ICMP].active && cfg.n_kv < CLIENT_CONFIG_KV_MAX)
+		cfg.kv[cfg.n_kv++] = (struct output_kv){ .key = "icmp_socket", .type = OUTPUT_KV_STRING,
+							 .s = sr.p[PROBE_ICMP].socket_kind };
 
 	struct result res;
-	rc = build_result(&cfg, &sr, &res);
+	struct probe_result *merged = NULL;
+	int64_t *sched_buf = NULL;
+	rc = build_result(&cfg, &sr, &res, &merged, &sched_buf);
 	if (rc == 0) {
 		bool to_stdout = out == stdout;
 		if (!(cfg.quiet && to_stdout && cfg.format == OUTPUT_TEXT))
@@ -121,12 +198,18 @@ int main(int argc, char **argv)
 	}
 	if (out != stdout && fclose(out) != 0 && rc == 0)
 		rc = -EIO;
+	free(merged);
+	free(sched_buf);
 	if (rc < 0) {
 		fprintf(stderr, "twamp-client: cannot write the result: %s\n", strerror(-rc));
 		sender_result_free(&sr);
 		return 2;
 	}
-	int status = (sr.n_probes > 0 && res.summary[PROBE_TWAMP].received == 0) ? 1 : 0;
+	uint64_t sent = 0, received = 0;
+	for (int p = 0; p < PROBE_NPROTO; p++) {
+		sent += res.have[p] ? res.summary[p].sent : 0;
+		received += res.have[p] ? res.summary[p].received : 0;
+	}
 	sender_result_free(&sr);
-	return status;
+	return (sent > 0 && received == 0) ? 1 : 0;
 }

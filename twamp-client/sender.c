@@ -1,15 +1,19 @@
 /*
  * Session-Sender event loop.
  *
- * One thread, one poll set: the UDP socket (replies, and TX timestamps on
- * its error queue) and a timerfd armed at the next absolute deadline on
- * CLOCK_MONOTONIC.  A probe that is late is still sent at once: on a busy
- * two-core machine wake-ups are now and then a few hundred microseconds
- * late, and dropping those probes would bias the sample.  Only a probe
- * later than the late limit (default max(interval, 10 ms): the process was
- * stopped or starved) is skipped and counted, so a stall is not followed by
- * a burst that congests the path it measures.  The lateness of every sent
- * probe is kept, so schedule adherence is a figure, not a claim.
+ * One thread, one poll set: each protocol's socket (replies, and TX
+ * timestamps on its error queue) and a timerfd armed at the next absolute
+ * deadline on CLOCK_MONOTONIC.  A probe that is late is still sent at once:
+ * on a busy two-core machine wake-ups are now and then a few hundred
+ * microseconds late, and dropping those probes would bias the sample.  Only
+ * a probe later than the late limit (default max(interval, 10 ms): the
+ * process was stopped or starved) is skipped and counted, so a stall is not
+ * followed by a burst that congests the path it measures.  The lateness of
+ * every sent probe is kept, so schedule adherence is a figure, not a claim.
+ *
+ * TWAMP goes over an unconnected UDP socket on purpose: a connected one
+ * turns an ICMP error into a failure of the next send, which would silently
+ * drop a probe.  Replies are filtered by source address instead.
  */
 #include "sender.h"
 
@@ -21,6 +25,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "icmp.h"
 #include "tstamp.h"
 #include "wire_test.h"
 
@@ -42,20 +47,29 @@ struct probe_state {
 	bool refl_synced;
 };
 
-struct sender {
-	const struct sender_opts *o;
-	struct sender_result *res;
+/* One protocol's socket and bookkeeping. */
+struct prober {
+	enum probe_proto proto;
 	int fd;
-	int tfd;
-	int family;
-	uint16_t error_estimate;
-	bool synced;
+	struct icmp_socket icmp;           /* ICMP only */
+	struct sockaddr_storage dst;       /* where probes go (ICMP: port 0) */
+	socklen_t dst_len;
 	uint8_t *pkt;
 	size_t pkt_len;
 	struct probe_state *st;
-	size_t cap;               /* allocated probe slots */
+	size_t cap;
+	uint64_t replies;                  /* first arrivals */
 	struct stats_seq_tracker seq;
-	uint64_t replies;         /* first arrivals */
+	struct sender_proto_result *res;
+};
+
+struct sender {
+	const struct sender_opts *o;
+	struct sender_result *res;
+	struct prober pr[PROBE_NPROTO];
+	int tfd;
+	uint16_t error_estimate;
+	bool synced;
 	uint64_t rng;
 };
 
@@ -69,65 +83,122 @@ static uint64_t xorshift(uint64_t *s)
 	return x * 2685821657736338717ULL;
 }
 
-static int grow(struct sender *s, size_t need)
+static int grow(struct prober *p, size_t need)
 {
-	if (need <= s->cap)
+	if (need <= p->cap)
 		return 0;
-	size_t cap = s->cap ? s->cap : 1024;
+	size_t cap = p->cap ? p->cap : 1024;
 	while (cap < need)
 		cap *= 2;
-	struct probe_state *st = realloc(s->st, cap * sizeof(*st));
-	int64_t *late = realloc(s->res->lateness_ns, cap * sizeof(int64_t));
+	struct probe_state *st = realloc(p->st, cap * sizeof(*st));
 	if (st)
-		s->st = st;
+		p->st = st;
+	int64_t *late = realloc(p->res->lateness_ns, cap * sizeof(int64_t));
 	if (late)
-		s->res->lateness_ns = late;
-	int64_t *call = realloc(s->res->send_call_ns, cap * sizeof(int64_t));
+		p->res->lateness_ns = late;
+	int64_t *call = realloc(p->res->send_call_ns, cap * sizeof(int64_t));
 	if (call)
-		s->res->send_call_ns = call;
+		p->res->send_call_ns = call;
 	if (!st || !late || !call)
 		return -ENOMEM;
-	memset(s->st + s->cap, 0, (cap - s->cap) * sizeof(*st));
-	s->cap = cap;
+	memset(p->st + p->cap, 0, (cap - p->cap) * sizeof(*st));
+	p->cap = cap;
 	return 0;
 }
 
-static int open_socket(struct sender *s)
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+		      bool with_port)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		struct sockaddr_in x, y;
+		memcpy(&x, a, sizeof(x));
+		memcpy(&y, b, sizeof(y));
+		return (!with_port || x.sin_port == y.sin_port) &&
+		       x.sin_addr.s_addr == y.sin_addr.s_addr;
+	}
+	struct sockaddr_in6 x, y;
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return (!with_port || x.sin6_port == y.sin6_port) &&
+	       !memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr));
+}
+
+static int open_twamp(struct sender *s, struct prober *p)
 {
 	const struct sender_opts *o = s->o;
+	int family = o->target.ss_family;
 	struct sockaddr_storage bind_addr;
 	socklen_t bind_len;
-	s->family = o->target.ss_family;
 	if (o->source.ss_family != AF_UNSPEC) {
-		if (o->source.ss_family != s->family)
+		if (o->source.ss_family != family)
 			return -EAFNOSUPPORT;
 		bind_addr = o->source;
 		bind_len = o->source_len;
 	} else {
 		memset(&bind_addr, 0, sizeof(bind_addr));
-		bind_addr.ss_family = (sa_family_t)s->family;
-		bind_len = s->family == AF_INET ? sizeof(struct sockaddr_in)
-						: sizeof(struct sockaddr_in6);
+		bind_addr.ss_family = (sa_family_t)family;
+		bind_len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	}
 	int fd = sock_udp_open((struct sockaddr *)&bind_addr, bind_len, o->tstamp,
-			       SOCK_F_TX_TS | SOCK_F_NONBLOCK, &s->res->caps);
+			       SOCK_F_TX_TS | SOCK_F_NONBLOCK, &p->res->caps);
 	if (fd < 0)
 		return fd;
-	/*
-	 * Unconnected on purpose: a connected UDP socket turns an ICMP error
-	 * into a failure of the next send, which would silently drop a probe.
-	 * Replies are filtered by source address instead.
-	 */
-	s->fd = fd;
-	int err = sock_set_ttl(fd, s->family, o->ttl);
+	p->fd = fd;
+	p->res->socket_kind = "udp";
+	p->dst = o->target;
+	p->dst_len = o->target_len;
+	int err = sock_set_ttl(fd, family, o->ttl);
 	if (!err)
-		err = sock_set_tos(fd, s->family, o->dscp << 2);
+		err = sock_set_tos(fd, family, o->dscp << 2);
 	if (err)
 		return err;
 	sock_set_buffers(fd, 4 << 20, 1 << 20);
-	s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->tfd < 0)
-		return -errno;
+	p->pkt_len = WIRE_SENDER_HDR_OPEN + o->padding;
+	return 0;
+}
+
+static int open_icmp(struct sender *s, struct prober *p)
+{
+	const struct sender_opts *o = s->o;
+	int family = o->target.ss_family;
+	const struct sockaddr *src = NULL;
+	socklen_t srclen = 0;
+	struct sockaddr_storage src_noport;
+	if (o->source.ss_family != AF_UNSPEC) {
+		/* ICMP has no ports: -S ADDR:PORT binds the address only. */
+		src_noport = o->source;
+		if (family == AF_INET)
+			((struct sockaddr_in *)&src_noport)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)&src_noport)->sin6_port = 0;
+		src = (struct sockaddr *)&src_noport;
+		srclen = o->source_len;
+	}
+	uint16_t ident = (uint16_t)(xorshift(&s->rng) >> 48);
+	int err = icmp_open(&p->icmp, family, src, srclen, o->tstamp, ident);
+	if (err)
+		return err;
+	p->fd = p->icmp.fd;
+	p->res->caps = p->icmp.caps;
+	p->res->socket_kind = icmp_sock_kind_name(p->icmp.kind);
+	p->dst = o->target;
+	p->dst_len = o->target_len;
+	if (family == AF_INET)
+		((struct sockaddr_in *)&p->dst)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&p->dst)->sin6_port = 0;
+	err = sock_set_ttl(p->fd, family, o->ttl);
+	if (!err)
+		err = sock_set_tos(p->fd, family, o->dscp << 2);
+	if (err)
+		return err;
+	sock_set_buffers(p->fd, 4 << 20, 1 << 20);
+	/* Same IP packet size as the TWAMP probe: UDP header + payload = ICMP header + data. */
+	p->pkt_len = WIRE_SENDER_HDR_OPEN + o->padding;
+	if (p->pkt_len < ICMP_ECHO_HDR + ICMP_PAYLOAD_MIN)
+		p->pkt_len = ICMP_ECHO_HDR + ICMP_PAYLOAD_MIN;
 	return 0;
 }
 
@@ -137,12 +208,12 @@ static void arm_timer(struct sender *s, int64_t deadline_ns)
 	timerfd_settime(s->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-static void drain_tx_timestamps(struct sender *s)
+static void drain_tx_timestamps(struct prober *p)
 {
 	for (;;) {
 		uint32_t id;
 		int64_t ts;
-		int rc = sock_read_tx_timestamp(s->fd, &id, &ts);
+		int rc = sock_read_tx_timestamp(p->fd, &id, &ts);
 		if (rc == -EAGAIN)
 			return;
 		if (rc < 0) {
@@ -151,83 +222,106 @@ static void drain_tx_timestamps(struct sender *s)
 				continue; /* queued ICMP errors: the probe will count as lost */
 			return;
 		}
-		if (id < s->res->n_probes && s->st[id].t1_kernel_ns == 0) {
-			s->st[id].t1_kernel_ns = ts;
-			s->res->t1_kernel++;
+		if (id < p->res->n_probes && p->st[id].t1_kernel_ns == 0) {
+			p->st[id].t1_kernel_ns = ts;
+			p->res->t1_kernel++;
 		}
 	}
 }
 
-static void print_live(const struct sender *s, uint32_t seq)
+static void print_live(const struct sender *s, const struct prober *p, uint32_t n)
 {
-	const struct probe_state *p = &s->st[seq];
-	int64_t t1 = p->t1_kernel_ns ? p->t1_kernel_ns : p->t1_user_ns;
-	int64_t rtt = (p->t4_ns - t1) - (p->t3_ns - p->t2_ns);
-	fprintf(s->o->verbose, "seq=%u rtt=%.3f ms proc=%.3f ms ttl=%d%s\n", seq,
-		(double)rtt / 1e6, (double)(p->t3_ns - p->t2_ns) / 1e6, p->ttl,
-		p->late ? " (late: counted lost)" : "");
+	const struct probe_state *q = &p->st[n];
+	int64_t t1 = q->t1_kernel_ns ? q->t1_kernel_ns : q->t1_user_ns;
+	if (p->proto == PROBE_ICMP) {
+		fprintf(s->o->verbose, "icmp seq=%u rtt=%.3f ms ttl=%d%s\n", n,
+			(double)(q->t4_ns - t1) / 1e6, q->ttl, q->late ? " (late: counted lost)" : "");
+		return;
+	}
+	int64_t rtt = (q->t4_ns - t1) - (q->t3_ns - q->t2_ns);
+	fprintf(s->o->verbose, "twamp seq=%u rtt=%.3f ms proc=%.3f ms ttl=%d%s\n", n,
+		(double)rtt / 1e6, (double)(q->t3_ns - q->t2_ns) / 1e6, q->ttl,
+		q->late ? " (late: counted lost)" : "");
 }
 
-static void handle_reply(struct sender *s, const uint8_t *buf, size_t len,
+/* Bookkeeping common to both protocols; returns the probe state or NULL. */
+static struct probe_state *first_arrival(struct prober *p, uint32_t n)
+{
+	if (n >= p->res->n_probes) {
+		p->res->foreign++;
+		return NULL;
+	}
+	bool reordered = false;
+	enum stats_seq_verdict v = stats_seq_observe(&p->seq, n, &reordered);
+	struct probe_state *q = &p->st[n];
+	if (v == STATS_SEQ_DUPLICATE) {
+		if (q->dup < UINT16_MAX)
+			q->dup++;
+		return NULL;
+	}
+	if (v != STATS_SEQ_FIRST) {
+		p->res->foreign++;
+		return NULL;
+	}
+	if (reordered)
+		p->res->reordered++;
+	p->replies++;
+	return q;
+}
+
+static void handle_twamp(struct sender *s, struct prober *p, const uint8_t *buf, size_t len,
 			 const struct sock_rx_meta *meta, int64_t user_rx_ns)
 {
 	struct wire_reflector r;
 	if (wire_reflector_decode(buf, len, WIRE_SEC_OPEN, false, &r) < 0) {
-		s->res->foreign++;
+		p->res->foreign++;
 		return;
 	}
-	if (r.sender_seq >= s->res->n_probes) {
-		s->res->foreign++;
+	struct probe_state *q = first_arrival(p, r.sender_seq);
+	if (!q)
 		return;
-	}
-	bool reordered = false;
-	enum stats_seq_verdict v = stats_seq_observe(&s->seq, r.sender_seq, &reordered);
-	struct probe_state *p = &s->st[r.sender_seq];
-	if (v == STATS_SEQ_DUPLICATE) {
-		if (p->dup < UINT16_MAX)
-			p->dup++;
-		return;
-	}
-	if (v != STATS_SEQ_FIRST) {
-		s->res->foreign++;
-		return;
-	}
-	if (reordered)
-		s->res->reordered++;
-	s->replies++;
 	int64_t t4 = meta->rx.src != TS_SRC_NONE ? meta->rx.ns : user_rx_ns;
-	p->t4_ns = t4;
-	p->t4_src = meta->rx.src != TS_SRC_NONE ? meta->rx.src : TS_SRC_USER;
-	p->t2_ns = ts_ntp_to_unix_ns(r.receive_timestamp, t4);
-	p->t3_ns = ts_ntp_to_unix_ns(r.timestamp, t4);
-	p->refl_seq = r.seq;
-	p->ttl = r.sender_ttl;
-	p->ts_valid = ts_ee_valid(r.error_estimate) && ts_ee_valid(r.sender_error_estimate);
-	p->refl_synced = ts_ee_synced(r.error_estimate);
-	p->received = true;
-	int64_t t1 = p->t1_kernel_ns ? p->t1_kernel_ns : p->t1_user_ns;
-	p->late = t4 - t1 > s->o->timeout_ns;
+	q->t4_ns = t4;
+	q->t4_src = meta->rx.src != TS_SRC_NONE ? meta->rx.src : TS_SRC_USER;
+	q->t2_ns = ts_ntp_to_unix_ns(r.receive_timestamp, t4);
+	q->t3_ns = ts_ntp_to_unix_ns(r.timestamp, t4);
+	q->refl_seq = r.seq;
+	q->ttl = r.sender_ttl;
+	q->ts_valid = ts_ee_valid(r.error_estimate) && ts_ee_valid(r.sender_error_estimate);
+	q->refl_synced = ts_ee_synced(r.error_estimate);
+	q->received = true;
+	int64_t t1 = q->t1_kernel_ns ? q->t1_kernel_ns : q->t1_user_ns;
+	q->late = t4 - t1 > s->o->timeout_ns;
 	if (s->o->verbose)
-		print_live(s, r.sender_seq);
+		print_live(s, p, r.sender_seq);
 }
 
-static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+static void handle_icmp(struct sender *s, struct prober *p, const uint8_t *buf, size_t len,
+			const struct sock_rx_meta *meta, int64_t user_rx_ns)
 {
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		struct sockaddr_in x, y;
-		memcpy(&x, a, sizeof(x));
-		memcpy(&y, b, sizeof(y));
-		return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
+	struct icmp_echo_reply r;
+	bool raw4 = p->icmp.kind == ICMP_SOCK_RAW && p->icmp.family == AF_INET;
+	if (icmp_echo_parse(p->icmp.family, raw4, buf, len, &r) < 0 || r.ident != p->icmp.ident ||
+	    r.seq != (uint16_t)r.probe) {
+		p->res->foreign++;
+		return;
 	}
-	struct sockaddr_in6 x, y;
-	memcpy(&x, a, sizeof(x));
-	memcpy(&y, b, sizeof(y));
-	return x.sin6_port == y.sin6_port && !memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr));
+	struct probe_state *q = first_arrival(p, r.probe);
+	if (!q)
+		return;
+	int64_t t4 = meta->rx.src != TS_SRC_NONE ? meta->rx.ns : user_rx_ns;
+	q->t4_ns = t4;
+	q->t4_src = meta->rx.src != TS_SRC_NONE ? meta->rx.src : TS_SRC_USER;
+	q->ttl = (int16_t)(meta->ttl >= 0 ? meta->ttl : r.ttl);
+	q->ts_valid = true;
+	q->received = true;
+	int64_t t1 = q->t1_kernel_ns ? q->t1_kernel_ns : q->t1_user_ns;
+	q->late = t4 - t1 > s->o->timeout_ns;
+	if (s->o->verbose)
+		print_live(s, p, r.probe);
 }
 
-static void drain_replies(struct sender *s)
+static void drain_replies(struct sender *s, struct prober *p)
 {
 	static uint8_t bufs[RX_BATCH][RX_BUF];
 	union {
@@ -250,53 +344,64 @@ static void drain_replies(struct sender *s)
 			msgs[i].msg_hdr.msg_control = control[i].buf;
 			msgs[i].msg_hdr.msg_controllen = sizeof(control[i].buf);
 		}
-		int n = recvmmsg(s->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+		int n = recvmmsg(p->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			return; /* EAGAIN, or ECONNREFUSED from an ICMP error: nothing to read */
+			return; /* EAGAIN, or a pending ICMP error: nothing to read */
 		int64_t user_rx_ns = ts_realtime_ns();
 		for (int i = 0; i < n; i++) {
-			if (!same_endpoint(&peers[i], &s->o->target)) {
-				s->res->foreign++;
+			if (!same_addr(&peers[i], &p->dst, p->proto == PROBE_TWAMP)) {
+				p->res->foreign++;
 				continue;
 			}
 			struct sock_rx_meta meta;
 			sock_parse_rx_cmsgs(&msgs[i].msg_hdr, &meta);
-			handle_reply(s, bufs[i], msgs[i].msg_len, &meta, user_rx_ns);
+			if (p->proto == PROBE_TWAMP)
+				handle_twamp(s, p, bufs[i], msgs[i].msg_len, &meta, user_rx_ns);
+			else
+				handle_icmp(s, p, bufs[i], msgs[i].msg_len, &meta, user_rx_ns);
 		}
 		if (n < RX_BATCH)
 			return;
 	}
 }
 
-/* Builds, stamps and sends probe number seq; 0 or -errno. */
-static int send_probe(struct sender *s, uint32_t seq, int64_t deadline_ns)
+/* Builds, stamps and sends probe number n of p; 0 or -errno. */
+static int send_probe(struct sender *s, struct prober *p, uint32_t n, int64_t deadline_ns)
 {
-	struct wire_sender m = { .seq = seq, .error_estimate = s->error_estimate };
-	wire_sender_encode(&m, WIRE_SEC_OPEN, NULL, 0, s->pkt, WIRE_SENDER_HDR_OPEN);
 	int64_t mono = ts_monotonic_ns();
 	int64_t t1 = ts_realtime_ns();
-	wire_put_ntp64(s->pkt + wire_timestamp_offset(WIRE_SEC_OPEN), ts_ntp_from_unix_ns(t1));
-	ssize_t k = sendto(s->fd, s->pkt, s->pkt_len, 0, (const struct sockaddr *)&s->o->target,
-			   s->o->target_len);
+	if (p->proto == PROBE_TWAMP) {
+		struct wire_sender m = { .seq = n, .error_estimate = s->error_estimate };
+		wire_sender_encode(&m, WIRE_SEC_OPEN, NULL, 0, p->pkt, WIRE_SENDER_HDR_OPEN);
+		wire_put_ntp64(p->pkt + wire_timestamp_offset(WIRE_SEC_OPEN), ts_ntp_from_unix_ns(t1));
+	} else {
+		int rc = icmp_echo_encode(p->icmp.family, p->icmp.ident, (uint16_t)n, n, t1,
+					  p->pkt_len - ICMP_ECHO_HDR, p->pkt, p->pkt_len);
+		if (rc < 0)
+			return rc;
+	}
+	ssize_t k = sendto(p->fd, p->pkt, p->pkt_len, 0, (const struct sockaddr *)&p->dst, p->dst_len);
 	int64_t after = ts_monotonic_ns();
 	if (k < 0)
 		return -errno;
-	s->st[seq].t1_user_ns = t1;
-	s->res->lateness_ns[seq] = mono - deadline_ns;
-	s->res->send_call_ns[seq] = after - mono;
+	p->st[n].t1_user_ns = t1;
+	p->res->lateness_ns[n] = mono - deadline_ns;
+	p->res->send_call_ns[n] = after - mono;
 	return 0;
 }
 
-static void fill_padding(struct sender *s)
+static void fill_padding(struct sender *s, struct prober *p)
 {
-	uint8_t *pad = s->pkt + WIRE_SENDER_HDR_OPEN;
-	size_t n = s->pkt_len - WIRE_SENDER_HDR_OPEN;
+	if (p->proto != PROBE_TWAMP)
+		return;
+	uint8_t *pad = p->pkt + WIRE_SENDER_HDR_OPEN;
+	size_t n = p->pkt_len - WIRE_SENDER_HDR_OPEN;
 	if (s->o->zero_padding) {
 		memset(pad, 0, n);
 		return;
 	}
 	/* B7: pseudo-random, from a generator used for nothing else. */
-	uint64_t r = s->rng;
+	uint64_t r = 0;
 	for (size_t i = 0; i < n; i++) {
 		if ((i & 7) == 0)
 			r = xorshift(&s->rng);
@@ -304,70 +409,131 @@ static void fill_padding(struct sender *s)
 	}
 }
 
-static void finalize(struct sender *s)
+static int finalize(struct sender *s, struct prober *p)
 {
-	struct sender_result *res = s->res;
+	struct sender_proto_result *res = p->res;
 	res->probes = calloc(res->n_probes ? res->n_probes : 1, sizeof(*res->probes));
 	if (!res->probes)
-		return;
+		return -ENOMEM;
 	for (size_t i = 0; i < res->n_probes; i++) {
-		const struct probe_state *p = &s->st[i];
+		const struct probe_state *q = &p->st[i];
 		struct probe_result *r = &res->probes[i];
-		r->proto = PROBE_TWAMP;
+		r->proto = p->proto;
 		r->seq = (uint32_t)i;
 		r->sent = true;
-		r->t1_ns = p->t1_kernel_ns ? p->t1_kernel_ns : p->t1_user_ns;
-		r->t1_wire_ns = p->t1_user_ns;
-		r->t1_src = p->t1_kernel_ns ? TS_SRC_KERNEL : TS_SRC_USER;
+		r->t1_ns = q->t1_kernel_ns ? q->t1_kernel_ns : q->t1_user_ns;
+		r->t1_wire_ns = q->t1_user_ns;
+		r->t1_src = q->t1_kernel_ns ? TS_SRC_KERNEL : TS_SRC_USER;
 		r->ttl = -1;
-		r->dup = p->dup;
-		if (!p->received || p->late) {
-			if (p->late)
+		r->dup = q->dup;
+		if (!q->received || q->late) {
+			if (q->late)
 				res->late++;
 			continue;
 		}
 		r->received = true;
-		r->refl_seq = p->refl_seq;
-		r->t2_ns = p->t2_ns;
-		r->t3_ns = p->t3_ns;
-		r->t4_ns = p->t4_ns;
-		r->t4_src = p->t4_src;
-		r->ttl = p->ttl;
-		r->ts_valid = p->ts_valid;
-		r->proc_ns = p->t3_ns - p->t2_ns;
-		r->rtt_ns = (p->t4_ns - r->t1_ns) - r->proc_ns;
-		r->fwd_ns = p->t2_ns - r->t1_ns;
-		r->bwd_ns = p->t4_ns - p->t3_ns;
-		r->one_way_valid = s->synced && p->refl_synced;
+		r->t4_ns = q->t4_ns;
+		r->t4_src = q->t4_src;
+		r->ttl = q->ttl;
+		r->ts_valid = q->ts_valid;
+		if (p->proto == PROBE_ICMP) {
+			r->refl_seq = (uint16_t)i;
+			r->rtt_ns = q->t4_ns - r->t1_ns;
+			continue;
+		}
+		r->refl_seq = q->refl_seq;
+		r->t2_ns = q->t2_ns;
+		r->t3_ns = q->t3_ns;
+		r->proc_ns = q->t3_ns - q->t2_ns;
+		r->rtt_ns = (q->t4_ns - r->t1_ns) - r->proc_ns;
+		r->fwd_ns = q->t2_ns - r->t1_ns;
+		r->bwd_ns = q->t4_ns - q->t3_ns;
+		r->one_way_valid = s->synced && q->refl_synced;
 	}
+	return 0;
 }
 
-int sender_run(const struct sender_opts *o, volatile sig_atomic_t *stop, struct sender_result *res)
+static bool all_answered(const struct sender *s)
 {
-	struct sender s = { .o = o, .res = res, .fd = -1, .tfd = -1 };
+	for (int i = 0; i < PROBE_NPROTO; i++)
+		if (s->o->proto[i] && s->pr[i].replies < s->pr[i].res->n_probes)
+			return false;
+	return true;
+}
+
+/* Sends probe n of every protocol, alternating which goes first. */
+static int send_all(struct sender *s, uint64_t n, int64_t deadline)
+{
+	enum probe_proto order[PROBE_NPROTO] = { PROBE_TWAMP, PROBE_ICMP };
+	if (n & 1) {
+		order[0] = PROBE_ICMP;
+		order[1] = PROBE_TWAMP;
+	}
+	for (int k = 0; k < PROBE_NPROTO; k++) {
+		struct prober *p = &s->pr[order[k]];
+		if (!s->o->proto[order[k]])
+			continue;
+		int rc = grow(p, p->res->n_probes + 1);
+		if (rc)
+			return rc;
+		if (send_probe(s, p, (uint32_t)p->res->n_probes, deadline) == 0)
+			p->res->n_probes++;
+		else
+			p->res->send_errors++;
+	}
+	return 0;
+}
+
+static void skip_all(struct sender *s)
+{
+	for (int i = 0; i < PROBE_NPROTO; i++)
+		if (s->o->proto[i])
+			s->pr[i].res->skipped++;
+}
+
+int sender_run(const struct sender_opts *o, volatile sig_atomic_t *stop, struct sender_result *res,
+	       enum probe_proto *failed_proto)
+{
+	struct sender s = { .o = o, .res = res, .tfd = -1 };
 	memset(res, 0, sizeof(*res));
 	s.rng = o->seed ? o->seed ^ 0x9e3779b97f4a7c15ULL : (uint64_t)ts_realtime_ns() | 1;
-	s.pkt_len = WIRE_SENDER_HDR_OPEN + o->padding;
-	s.pkt = calloc(1, s.pkt_len);
 	struct ts_clock_status cs;
 	if (ts_clock_status_read(&cs) < 0)
 		memset(&cs, 0, sizeof(cs));
 	s.error_estimate = ts_clock_error_estimate(&cs);
 	s.synced = cs.synced;
 
-	uint64_t planned = o->count;
-	if (planned == 0)
-		planned = (uint64_t)(o->duration_ns / o->interval_ns) + 1;
-	int rc = s.pkt ? 0 : -ENOMEM;
-	if (!rc)
-		rc = grow(&s, planned + 1);
-	if (!rc)
-		rc = stats_seq_init(&s.seq, o->count ? o->count : planned * 4 + 1024);
-	if (!rc)
-		rc = open_socket(&s);
+	uint64_t planned = o->count ? o->count : (uint64_t)(o->duration_ns / o->interval_ns) + 1;
+	int rc = 0;
+	for (int i = 0; i < PROBE_NPROTO && !rc; i++) {
+		struct prober *p = &s.pr[i];
+		p->proto = (enum probe_proto)i;
+		p->fd = -1;
+		p->res = &res->p[i];
+		if (!o->proto[i])
+			continue;
+		p->res->active = true;
+		rc = i == PROBE_TWAMP ? open_twamp(&s, p) : open_icmp(&s, p);
+		if (rc && failed_proto)
+			*failed_proto = (enum probe_proto)i;
+		if (!rc)
+			rc = grow(p, planned + 1);
+		if (!rc)
+			rc = stats_seq_init(&p->seq, o->count ? o->count : planned * 4 + 1024);
+		if (!rc) {
+			p->pkt = calloc(1, p->pkt_len);
+			rc = p->pkt ? 0 : -ENOMEM;
+		}
+		if (!rc)
+			fill_padding(&s, p);
+	}
+	if (!rc) {
+		s.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (s.tfd < 0)
+			rc = -errno;
+	}
 	if (rc)
 		goto out;
-	fill_padding(&s);
 	/* The default 50 us timer slack would show up as schedule lateness. */
 	sched_set_timer_slack_ns(1);
 
@@ -384,53 +550,56 @@ int sender_run(const struct sender_opts *o, volatile sig_atomic_t *stop, struct 
 	res->start_ns = ts_realtime_ns();
 	arm_timer(&s, deadline - o->spin_ns);
 
-	struct pollfd pfd[2] = {
-		{ .fd = s.fd, .events = POLLIN },
-		{ .fd = s.tfd, .events = POLLIN },
-	};
+	struct pollfd pfd[PROBE_NPROTO + 1];
+	struct prober *pfd_prober[PROBE_NPROTO];
+	int nfd = 0;
+	for (int i = 0; i < PROBE_NPROTO; i++) {
+		if (!o->proto[i])
+			continue;
+		pfd[nfd] = (struct pollfd){ .fd = s.pr[i].fd, .events = POLLIN };
+		pfd_prober[nfd++] = &s.pr[i];
+	}
+	pfd[nfd] = (struct pollfd){ .fd = s.tfd, .events = POLLIN };
+
 	while (!*stop) {
 		int timeout_ms = -1;
 		if (!sending) {
 			int64_t left = wait_until - ts_monotonic_ns();
-			if (left <= 0 || s.replies >= res->n_probes)
+			if (left <= 0 || all_answered(&s))
 				break;
 			timeout_ms = (int)(left / 1000000) + 1;
 		}
-		int k = poll(pfd, sending ? 2 : 1, timeout_ms);
+		int k = poll(pfd, (nfds_t)(sending ? nfd + 1 : nfd), timeout_ms);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = -errno;
 			break;
 		}
-		if (pfd[0].revents & POLLERR)
-			drain_tx_timestamps(&s);
-		if (pfd[0].revents & POLLIN)
-			drain_replies(&s);
-		if (!sending || !(pfd[1].revents & POLLIN))
-			goto check_done;
+		for (int i = 0; i < nfd; i++) {
+			if (pfd[i].revents & POLLERR)
+				drain_tx_timestamps(pfd_prober[i]);
+			if (pfd[i].revents & POLLIN)
+				drain_replies(&s, pfd_prober[i]);
+		}
+		if (!sending || !(pfd[nfd].revents & POLLIN))
+			continue;
 
 		uint64_t expirations;
 		if (read(s.tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-			goto check_done;
+			continue;
 		if (o->spin_ns > 0)
 			sched_wait_until(deadline, o->spin_ns);
 		for (;;) {
 			int64_t now = ts_monotonic_ns();
 			if (now < deadline)
 				break;
-			res->scheduled++;
 			if (now - deadline > late_limit) {
-				res->skipped++; /* stalled: do not burst to catch up */
-			} else if ((rc = grow(&s, res->n_probes + 1)) == 0) {
-				int err = send_probe(&s, (uint32_t)res->n_probes, deadline);
-				if (err == 0)
-					res->n_probes++;
-				else
-					res->send_errors++;
-			} else {
+				skip_all(&s); /* stalled: do not burst to catch up */
+			} else if ((rc = send_all(&s, res->scheduled, deadline)) != 0) {
 				goto out;
 			}
+			res->scheduled++;
 			deadline = sched_next(&sch);
 			bool done = o->count ? res->scheduled >= o->count : deadline >= end_of_sending;
 			if (done) {
@@ -441,26 +610,25 @@ int sender_run(const struct sender_opts *o, volatile sig_atomic_t *stop, struct 
 		}
 		if (sending)
 			arm_timer(&s, deadline - o->spin_ns);
-check_done:
-		/* Replies for everything sent: no reason to wait out the timeout. */
-		if (!sending && s.replies >= res->n_probes) {
-			drain_tx_timestamps(&s);
-			break;
-		}
 	}
 	res->interrupted = *stop != 0;
-	/* TX timestamps may still sit in the error queue. */
-	drain_tx_timestamps(&s);
 	res->end_ns = ts_realtime_ns();
-	finalize(&s);
-	if (!res->probes)
-		rc = -ENOMEM;
+	for (int i = 0; i < PROBE_NPROTO && !rc; i++) {
+		if (!o->proto[i])
+			continue;
+		/* TX timestamps may still sit in the error queue. */
+		drain_tx_timestamps(&s.pr[i]);
+		rc = finalize(&s, &s.pr[i]);
+	}
 out:
-	stats_seq_free(&s.seq);
-	free(s.st);
-	free(s.pkt);
-	if (s.fd >= 0)
-		close(s.fd);
+	for (int i = 0; i < PROBE_NPROTO; i++) {
+		struct prober *p = &s.pr[i];
+		stats_seq_free(&p->seq);
+		free(p->st);
+		free(p->pkt);
+		if (p->fd >= 0)
+			close(p->fd);
+	}
 	if (s.tfd >= 0)
 		close(s.tfd);
 	return rc;
@@ -468,8 +636,10 @@ out:
 
 void sender_result_free(struct sender_result *res)
 {
-	free(res->probes);
-	free(res->lateness_ns);
-	free(res->send_call_ns);
+	for (int i = 0; i < PROBE_NPROTO; i++) {
+		free(res->p[i].probes);
+		free(res->p[i].lateness_ns);
+		free(res->p[i].send_call_ns);
+	}
 	memset(res, 0, sizeof(*res));
 }

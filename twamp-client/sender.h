@@ -1,10 +1,13 @@
 /*
- * The TWAMP-Light Session-Sender: one UDP socket, a schedule of absolute
- * deadlines, and one event loop that sends on time and receives replies in
+ * The Session-Sender: TWAMP-Light and/or ICMP echo on one schedule.
+ *
+ * One event loop drives every protocol: at each absolute deadline probe i
+ * of each active protocol is sent back to back (the order alternates with
+ * i, so neither protocol is always first), and replies are received in
  * between, so sending never waits for a reply.  Per probe it keeps T1 as
- * written in the packet and as stamped by the kernel, T2 and T3 from the
- * reply and T4 from the kernel; figures are derived at the end, once every
- * TX timestamp has been read back.
+ * written in the packet and as stamped by the kernel, T2 and T3 from a
+ * TWAMP reply and T4 from the kernel; figures are derived at the end, once
+ * every TX timestamp has been read back.
  */
 #ifndef TK_SENDER_H
 #define TK_SENDER_H
@@ -21,16 +24,17 @@
 #include "stats.h"
 
 struct sender_opts {
-	struct sockaddr_storage target;
+	struct sockaddr_storage target;     /* TWAMP reflector address and port */
 	socklen_t target_len;
 	struct sockaddr_storage source;     /* -S; family AF_UNSPEC when not given */
 	socklen_t source_len;
-	uint64_t count;                     /* probes to schedule (0 = use duration) */
+	bool proto[PROBE_NPROTO];           /* which protocols to run */
+	uint64_t count;                     /* probes per protocol (0 = use duration) */
 	int64_t duration_ns;                /* with count 0 */
 	int64_t interval_ns;
 	enum sched_kind schedule;
 	uint64_t seed;                      /* Poisson gaps and padding */
-	size_t padding;                     /* octets after the 14-octet header */
+	size_t padding;                     /* octets after the 14-octet TWAMP header */
 	bool zero_padding;                  /* B8: all-zero padding instead of random (B7) */
 	int dscp;                           /* 0..63 */
 	int ttl;                            /* 1..255 */
@@ -41,25 +45,36 @@ struct sender_opts {
 	FILE *verbose;                      /* per-probe lines as replies arrive, or NULL */
 };
 
-struct sender_result {
-	struct probe_result *probes;        /* index = sender sequence number */
+/* What one protocol produced. */
+struct sender_proto_result {
+	bool active;
+	struct probe_result *probes;        /* index = probe number (= TWAMP sequence number) */
 	size_t n_probes;                    /* probes actually sent */
-	uint64_t scheduled;                 /* deadlines passed (sent + skipped) */
 	uint64_t skipped;                   /* later than the late limit: not sent */
-	uint64_t send_errors;
+	uint64_t send_errors;               /* the send call failed: not sent */
 	uint64_t reordered;
 	uint64_t late;                      /* replies after the timeout (counted lost) */
 	uint64_t foreign;                   /* datagrams that were no reply of ours */
 	uint64_t t1_kernel;                 /* probes whose T1 is the kernel TX time */
 	int64_t *lateness_ns;               /* per sent probe: send time - deadline */
-	int64_t *send_call_ns;              /* per sent probe: duration of send() */
+	int64_t *send_call_ns;              /* per sent probe: duration of the send call */
 	struct sock_caps caps;
+	const char *socket_kind;            /* "udp", "raw", "datagram" */
+};
+
+struct sender_result {
+	struct sender_proto_result p[PROBE_NPROTO];
+	uint64_t scheduled;                 /* deadlines passed */
 	bool interrupted;
 	int64_t start_ns, end_ns;           /* Unix ns */
 };
 
-/* Runs the whole session.  0 or -errno (socket set-up failed).  Free with sender_result_free. */
-int sender_run(const struct sender_opts *o, volatile sig_atomic_t *stop, struct sender_result *res);
+/*
+ * Runs the whole session.  0 or -errno (socket set-up failed; *failed_proto
+ * says which protocol's socket, when not NULL).  Free with sender_result_free.
+ */
+int sender_run(const struct sender_opts *o, volatile sig_atomic_t *stop, struct sender_result *res,
+	       enum probe_proto *failed_proto);
 void sender_result_free(struct sender_result *res);
 
 #endif

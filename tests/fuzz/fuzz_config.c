@@ -18,7 +18,7 @@
 #include "fuzz.h"
 #include "parse.h"
 /* Program code, not in libtwampkit: compiled into the target directly. */
-#include "../../twamp-server/server_config.c"
+#include "server_config.h"
 
 static char *canonical(const struct server_config *sc)
 {

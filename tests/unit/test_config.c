@@ -20,11 +20,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-/*
- * The Makefile links unit tests with libtwampkit only; twamp-server's table
- * is program code, so it is compiled in here.
- */
-#include "../../twamp-server/server_config.c"
+#include "server_config.h" /* twamp-server's real table, linked in by the Makefile */
 
 #define S 1000000000LL
 

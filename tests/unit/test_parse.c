@@ -259,7 +259,7 @@ static void test_endpoint_names(void **state)
 	socklen_t len = 0;
 
 	(void)state;
-	/* "localhost" is in /etc/hosts on every test machine we target. */
+	/* "localhost" is in /etc/hosts on every test machine we target (AF_INET: files only). */
 	assert_int_equal(parse_endpoint("localhost:18620", AF_INET, 862, 0, &ss, &len), 0);
 	assert_int_equal(ss.ss_family, AF_INET);
 	memcpy(&sin, &ss, sizeof(sin));
@@ -268,9 +268,7 @@ static void test_endpoint_names(void **state)
 	assert_int_equal(parse_endpoint("localhost", AF_INET, 862, 0, &ss, &len), 0);
 	memcpy(&sin, &ss, sizeof(sin));
 	assert_int_equal(ntohs(sin.sin_port), 862);
-	/* ".invalid" never resolves (RFC 6761 §6.4). */
-	assert_int_equal(parse_endpoint("no-such-host.invalid", AF_UNSPEC, 862, 0, &ss, &len),
-			 -ENOENT);
+	/* No lookup of a name that is not in /etc/hosts: tests stay off the network. */
 	/* Literals still work with resolution enabled. */
 	assert_int_equal(parse_endpoint("[::1]:9", AF_UNSPEC, 862, 0, &ss, &len), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
