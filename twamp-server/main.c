@@ -282,13 +282,17 @@ static void write_stats(struct reflector *r, void *arg)
 		log_warn("cannot write stats %s: %s", ctx->path, strerror(errno));
 }
 
-static int write_pid_file(const char *path)
+/* Written before the privilege drop; owned by the final user so it can remove it at exit. */
+static int write_pid_file(const char *path, const char *user)
 {
 	FILE *f = fopen(path, "w");
 	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
 		log_err("cannot write pid file %s: %s", path, strerror(errno));
 		return -1;
 	}
+	struct passwd *pw = user[0] ? getpwnam(user) : NULL;
+	if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+		log_warn("cannot hand pid file %s to %s: %s", path, user, strerror(errno));
 	return 0;
 }
 
@@ -307,6 +311,12 @@ int main(int argc, char **argv)
 		if (cfg_write_canonical(server_config_tab, server_config_tab_len, &sc, stdout) < 0)
 			return 1;
 		return 0;
+	}
+
+	/* Resolve the user before anything starts, while errors still reach the terminal. */
+	if (sc.user[0] && !getpwnam(sc.user)) {
+		fprintf(stderr, PROG ": --user %s: no such user\n", sc.user);
+		return 2;
 	}
 
 	enum log_level level = (enum log_level)sc.log_level;
@@ -359,10 +369,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (sc.user[0] && drop_privileges(sc.user) < 0) {
-		reflector_free(r);
-		return 2;
-	}
 	if (!cl.foreground) {
 		if (daemon(0, 0) < 0) {
 			fprintf(stderr, PROG ": cannot daemonize: %s\n", strerror(errno));
@@ -371,7 +377,12 @@ int main(int argc, char **argv)
 		}
 		log_init(PROG, level, true);
 	}
-	if (sc.pid_file[0] && write_pid_file(sc.pid_file) < 0) {
+	/* The pid file is written with the privileges that own its directory. */
+	if (sc.pid_file[0] && write_pid_file(sc.pid_file, sc.user) < 0) {
+		reflector_free(r);
+		return 2;
+	}
+	if (sc.user[0] && drop_privileges(sc.user) < 0) {
 		reflector_free(r);
 		return 2;
 	}
@@ -391,8 +402,8 @@ int main(int argc, char **argv)
 	log_notice("stopped: %llu received, %llu reflected", (unsigned long long)c.received,
 		   (unsigned long long)c.reflected);
 	reflector_free(r);
-	if (sc.pid_file[0])
-		unlink(sc.pid_file);
+	if (sc.pid_file[0] && unlink(sc.pid_file) < 0)
+		log_warn("cannot remove pid file %s: %s", sc.pid_file, strerror(errno));
 	if (rc < 0) {
 		log_err("reflector failed: %s", strerror(-rc));
 		return 2;
