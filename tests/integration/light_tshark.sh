@@ -9,13 +9,15 @@ need_tool tshark tcpdump
 
 run_capture() { # PADDING COUNT
 	local pad=$1 n=$2 pcap="$TK_TMP/cap-$1.pcap"
-	tcpdump -Z root --immediate-mode -i lo -U -w "$pcap" -n "udp port $PORT" >"$TK_TMP/tcpdump.log" 2>&1 &
+	# -c: tcpdump stops by itself once it has every packet, so none is lost to a kill.
+	tcpdump -Z root --immediate-mode -c $((2 * n)) -i lo -U -w "$pcap" -n "udp port $PORT" >"$TK_TMP/tcpdump.log" 2>&1 &
 	local cap=$!
 	TK_PIDS="$TK_PIDS $cap"
 	for _ in $(seq 100); do grep -q 'listening on' "$TK_TMP/tcpdump.log" && break; sleep 0.05; done
 	"$CLIENT" -c "$n" -i 2ms -s "$pad" -F json -o "$TK_TMP/run-$pad.json" -q 127.0.0.1:$PORT
-	sleep 0.3
-	kill -TERM "$cap"; wait "$cap" || true
+	for _ in $(seq 100); do kill -0 "$cap" 2>/dev/null || break; sleep 0.1; done
+	kill -TERM "$cap" 2>/dev/null || true
+	wait "$cap" || true
 	TK_PIDS=$(echo "$TK_PIDS" | sed "s/ $cap\b//")
 
 	tshark -r "$pcap" -d udp.port==$PORT,twamp.test -T fields -E separator=, \
