@@ -30,7 +30,7 @@ stop_server
 
 if [ "$(id -u)" = 0 ] && command -v ip >/dev/null; then
 	# Datagram ICMP sockets need ping_group_range to include our group; it is per namespace.
-	ns=tk-i$$
+	ns=tkt-i$$
 	ip netns add "$ns"
 	TK_NETNS="$TK_NETNS $ns"
 	ip -n "$ns" link set lo up

@@ -8,8 +8,8 @@
 need_root
 need_tool ip tcpdump
 
-A=tk-t$$a
-B=tk-t$$b
+A=tkt-$$a
+B=tkt-$$b
 ip netns add "$A"
 TK_NETNS="$TK_NETNS $A"
 ip netns add "$B"
