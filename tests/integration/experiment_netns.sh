@@ -92,4 +92,17 @@ ls -d "$OUT2"/scenarios/*.tmp 2>/dev/null && fail "a .tmp scenario survived the 
 diff "$TK_TMP/set1" "$TK_TMP/set2" || fail "resumed run has a different set of scenarios"
 [ "$(stat -c %Y.%i "$first_done/done")" = "$stamp" ] || fail "a finished scenario was redone"
 jqcheck "$OUT2/manifest.json" '.scenarios_done == .scenarios_total and (.sessions | length) == 2' "resumed manifest"
+# --- SIGINT mid-run: the testbed is torn down, the run says how to resume ---
+OUT3="$TK_TMP/interrupted"
+"$EXP" run --preset ci -o "$OUT3" 2> "$TK_TMP/run4.log" &
+pid=$!
+TK_PIDS="$TK_PIDS $pid"
+for _ in $(seq 600); do ls -d "$OUT3"/scenarios/*.tmp >/dev/null 2>&1 && break; sleep 0.1; done
+kill -INT "$pid"
+rc=0; wait "$pid" || rc=$?
+TK_PIDS=$(echo "$TK_PIDS" | sed "s/ $pid\b//")
+[ "$rc" = 130 ] || { cat "$TK_TMP/run4.log"; fail "SIGINT: exit status $rc, expected 130"; }
+grep -q -- '--resume' "$TK_TMP/run4.log" || fail "SIGINT: no resume hint"
+[ -z "$(leftovers)" ] || fail "SIGINT left: $(leftovers)"
+jqcheck "$OUT3/manifest.json" '.sessions[-1].result == "interrupted"' "manifest records the interruption"
 echo ok
