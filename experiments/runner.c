@@ -517,10 +517,32 @@ int runner_run(const struct runner_opts *o, char *err, size_t errlen)
 		json_object_object_add(e, "probe_s", json_object_new_double(ov.probe_s));
 		json_object_object_add(e, "teardown_s", json_object_new_double(ov.teardown_s));
 		json_object_array_add(ovs, e);
+		/* Which timestamps the probes really got, from the first client result. */
+		json_object *ts = NULL;
+		if (!json_object_object_get_ex(manifest, "timestamping", &ts)) {
+			char cpath[PATH_MAX];
+			tk_path(cpath, sizeof(cpath), "%s/client.json", final_dir);
+			json_object *cr = json_object_from_file(cpath), *host, *rx, *tx;
+			if (cr && json_object_object_get_ex(cr, "host", &host) &&
+			    json_object_object_get_ex(host, "tstamp_rx", &rx) &&
+			    json_object_object_get_ex(host, "tstamp_tx", &tx)) {
+				ts = json_object_new_object();
+				json_object_object_add(ts, "client_rx", json_object_get(rx));
+				json_object_object_add(ts, "client_tx", json_object_get(tx));
+				json_object_object_add(ts, "ping", json_object_new_string(
+					"iputils ping -D: user-space clock reads"));
+				json_object_object_add(ts, "capture", json_object_new_string(
+					"libpcap, nanosecond precision where the platform offers it"));
+				json_object_object_add(manifest, "timestamping", ts);
+			}
+			json_object_put(cr);
+		}
 		char serr[256];
 		if (results_write_summary(o->outdir, serr, sizeof(serr)) < 0)
 			fprintf(stderr, "twamp-experiment: summary.csv not updated: %s\n", serr);
 	}
+	/* Teardown must run to the end even after SIGINT: its commands are not aborted. */
+	exec_set_abort_flag(NULL);
 	double t_td = now_s();
 	if (tb)
 		o->backend->teardown(tb);

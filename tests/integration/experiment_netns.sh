@@ -16,6 +16,9 @@ leftovers() {
 	ls /sys/fs/cgroup 2>/dev/null | grep '^tk-' || true
 }
 
+# A crashed earlier run would spoil the leftover checks below.
+"$EXP" clean > /dev/null || true
+
 # --- bad matrices: one line naming the key and the line ---
 printf 'probes = 100;\nbogus_key = 3;\n' > "$TK_TMP/bad1.cfg"
 rc=0; "$EXP" run -c "$TK_TMP/bad1.cfg" --dry-run 2>"$TK_TMP/e1" >/dev/null || rc=$?
