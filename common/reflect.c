@@ -76,6 +76,18 @@ int reflect_build(const struct reflect_cfg *cfg, const struct reflect_in *in,
 		return (int)reply_len;
 	}
 
+	if (cfg->symmetrical) {
+		/*
+		 * RFC 6038 §5.2.2 (C29): the request already holds the reflector
+		 * header's worth of MBZ octets, so its padding sits at the reply's
+		 * padding offset and is copied in place; the reply length equals
+		 * the request length.  The to-be-reflected octets (RFC 6038 §5.1.2,
+		 * C28) thereby start the reflector padding.
+		 */
+		size_t m = reply_len - hdr_r;
+		return wire_reflector_encode(&r, cfg->sec, m ? in->pkt + hdr_r : NULL, m, out, cap);
+	}
+
 	/* Truncation rule (C15, C16): padding = the first M sender padding octets. */
 	size_t m = reply_len - hdr_r;
 	const uint8_t *pad = in->pkt + hdr_s;

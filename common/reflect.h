@@ -21,6 +21,8 @@ struct reflect_cfg {
 	enum wire_security sec;  /* layout of the session (OPEN for Light and mixed) */
 	bool dscp_ecn;           /* RFC 7750 S-DSCP-ECN octet (44-octet header) */
 	bool stamp_aware;        /* STAMP-aware copy (stamp-compat.md R7/R8), OPEN only */
+	bool symmetrical;        /* RFC 6038 Symmetrical Size: the sender's padding after its
+				    MBZ octets keeps its offset (reply[hdr..] = request[hdr..]) */
 };
 
 struct reflect_in {

@@ -125,10 +125,30 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 	       !memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr));
 }
 
+/* Where the octets the reflector must return start (RFC 6038 §5.1.2). */
+static size_t reflect_area(const struct sender_opts *o)
+{
+	size_t hdr_s = wire_sender_hdr_len(o->sec);
+	return o->symmetrical ? wire_reflector_hdr_len(o->sec, o->dscp_ecn) : hdr_s;
+}
+
 static int open_twamp(struct sender *s, struct prober *p)
 {
 	const struct sender_opts *o = s->o;
 	int family = o->target.ss_family;
+	p->pkt_len = wire_sender_hdr_len(o->sec) + o->padding;
+	if (o->have_twamp_fd) {
+		p->fd = o->twamp_fd;
+		p->res->caps = o->twamp_caps;
+		p->res->socket_kind = "udp";
+		p->dst = o->target;
+		p->dst_len = o->target_len;
+		int err = sock_set_ttl(p->fd, family, o->ttl);
+		if (!err)
+			err = sock_set_tos(p->fd, family, o->dscp << 2);
+		sock_set_buffers(p->fd, 4 << 20, 1 << 20);
+		return err;
+	}
 	struct sockaddr_storage bind_addr;
 	socklen_t bind_len;
 	if (o->source.ss_family != AF_UNSPEC) {
@@ -155,7 +175,6 @@ static int open_twamp(struct sender *s, struct prober *p)
 	if (err)
 		return err;
 	sock_set_buffers(fd, 4 << 20, 1 << 20);
-	p->pkt_len = WIRE_SENDER_HDR_OPEN + o->padding;
 	return 0;
 }
 
@@ -196,7 +215,7 @@ static int open_icmp(struct sender *s, struct prober *p)
 		return err;
 	sock_set_buffers(p->fd, 4 << 20, 1 << 20);
 	/* Same IP packet size as the TWAMP probe: UDP header + payload = ICMP header + data. */
-	p->pkt_len = WIRE_SENDER_HDR_OPEN + o->padding;
+	p->pkt_len = wire_sender_hdr_len(o->sec) + o->padding;
 	if (p->pkt_len < ICMP_ECHO_HDR + ICMP_PAYLOAD_MIN)
 		p->pkt_len = ICMP_ECHO_HDR + ICMP_PAYLOAD_MIN;
 	return 0;
@@ -269,17 +288,40 @@ static struct probe_state *first_arrival(struct prober *p, uint32_t n)
 	return q;
 }
 
-static void handle_twamp(struct sender *s, struct prober *p, const uint8_t *buf, size_t len,
+static void handle_twamp(struct sender *s, struct prober *p, uint8_t *buf, size_t len,
 			 const struct sock_rx_meta *meta, int64_t user_rx_ns)
 {
+	const struct sender_opts *o = s->o;
 	struct wire_reflector r;
-	if (wire_reflector_decode(buf, len, WIRE_SEC_OPEN, false, &r) < 0) {
+	if (len < wire_reflector_hdr_len(o->sec, o->dscp_ecn)) {
+		p->res->foreign++;
+		return;
+	}
+	/* B14: decrypt and verify before any field is used; failures are discarded. */
+	if (o->crypto && crypto_test_unprotect(o->crypto, CRYPTO_TEST_REFLECTOR, buf, len) < 0) {
+		p->res->auth_failures++;
+		return;
+	}
+	if (wire_reflector_decode(buf, len, o->sec, o->dscp_ecn, &r) < 0) {
 		p->res->foreign++;
 		return;
 	}
 	struct probe_state *q = first_arrival(p, r.sender_seq);
 	if (!q)
 		return;
+	if (o->reflect_len) {
+		/* C28: our to-be-reflected octets start the reflector's padding. */
+		size_t hdr_r = wire_reflector_hdr_len(o->sec, o->dscp_ecn);
+		if (len < hdr_r + o->reflect_len ||
+		    memcmp(buf + hdr_r, p->pkt + reflect_area(o), o->reflect_len) != 0)
+			p->res->reflect_mismatch++;
+	}
+	if (o->dscp_ecn) {
+		if (p->res->s_dscp_ecn < 0)
+			p->res->s_dscp_ecn = r.sender_dscp_ecn;
+		else if (r.sender_dscp_ecn != p->res->s_dscp_ecn)
+			p->res->s_dscp_ecn_changes++;
+	}
 	int64_t t4 = meta->rx.src != TS_SRC_NONE ? meta->rx.ns : user_rx_ns;
 	q->t4_ns = t4;
 	q->t4_src = meta->rx.src != TS_SRC_NONE ? meta->rx.src : TS_SRC_USER;
@@ -371,9 +413,30 @@ static int send_probe(struct sender *s, struct prober *p, uint32_t n, int64_t de
 	int64_t mono = ts_monotonic_ns();
 	int64_t t1 = ts_realtime_ns();
 	if (p->proto == PROBE_TWAMP) {
+		enum wire_security sec = s->o->sec;
+		size_t hdr = wire_sender_hdr_len(sec), off = wire_timestamp_offset(sec);
 		struct wire_sender m = { .seq = n, .error_estimate = s->error_estimate };
-		wire_sender_encode(&m, WIRE_SEC_OPEN, NULL, 0, p->pkt, WIRE_SENDER_HDR_OPEN);
-		wire_put_ntp64(p->pkt + wire_timestamp_offset(WIRE_SEC_OPEN), ts_ntp_from_unix_ns(t1));
+		wire_sender_encode(&m, sec, NULL, 0, p->pkt, hdr);
+		/*
+		 * B11-B13: HMAC over the plaintext, then encryption.  In encrypted
+		 * mode T1 is inside the protected octets and is written first; in
+		 * authenticated mode only block 1 is protected, so T1 goes in after,
+		 * as late as possible (B5).
+		 */
+		if (sec == WIRE_SEC_ENC) {
+			wire_put_ntp64(p->pkt + off, ts_ntp_from_unix_ns(t1));
+			int rc = crypto_test_protect(s->o->crypto, CRYPTO_TEST_SENDER, p->pkt, p->pkt_len);
+			if (rc < 0)
+				return rc;
+		} else if (sec == WIRE_SEC_AUTH) {
+			int rc = crypto_test_protect(s->o->crypto, CRYPTO_TEST_SENDER, p->pkt, p->pkt_len);
+			if (rc < 0)
+				return rc;
+			t1 = ts_realtime_ns();
+			wire_put_ntp64(p->pkt + off, ts_ntp_from_unix_ns(t1));
+		} else {
+			wire_put_ntp64(p->pkt + off, ts_ntp_from_unix_ns(t1));
+		}
 	} else {
 		int rc = icmp_echo_encode(p->icmp.family, p->icmp.ident, (uint16_t)n, n, t1,
 					  p->pkt_len - ICMP_ECHO_HDR, p->pkt, p->pkt_len);
@@ -392,20 +455,31 @@ static int send_probe(struct sender *s, struct prober *p, uint32_t n, int64_t de
 
 static void fill_padding(struct sender *s, struct prober *p)
 {
+	const struct sender_opts *o = s->o;
 	if (p->proto != PROBE_TWAMP)
 		return;
-	uint8_t *pad = p->pkt + WIRE_SENDER_HDR_OPEN;
-	size_t n = p->pkt_len - WIRE_SENDER_HDR_OPEN;
-	if (s->o->zero_padding) {
+	size_t hdr = wire_sender_hdr_len(o->sec);
+	uint8_t *pad = p->pkt + hdr;
+	size_t n = p->pkt_len - hdr;
+	if (!o->zero_padding) {
+		/* B7: pseudo-random, from a generator used for nothing else. */
+		uint64_t r = 0;
+		for (size_t i = 0; i < n; i++) {
+			if ((i & 7) == 0)
+				r = xorshift(&s->rng);
+			pad[i] = (uint8_t)(r >> ((i & 7) * 8));
+		}
+	} else {
 		memset(pad, 0, n);
-		return;
 	}
-	/* B7: pseudo-random, from a generator used for nothing else. */
-	uint64_t r = 0;
-	for (size_t i = 0; i < n; i++) {
-		if ((i & 7) == 0)
-			r = xorshift(&s->rng);
-		pad[i] = (uint8_t)(r >> ((i & 7) * 8));
+	/* B17: the Symmetrical Size format's MBZ octets up to the reflector header. */
+	size_t area = reflect_area(o);
+	if (o->symmetrical)
+		memset(pad, 0, (area < p->pkt_len ? area : p->pkt_len) - hdr);
+	/* B18: Server octets (RFC 6038 §4.3) open the to-be-reflected area. */
+	if (o->reflect_len >= 2 && o->server_octets && area + 2 <= p->pkt_len) {
+		p->pkt[area] = (uint8_t)(o->server_octets >> 8);
+		p->pkt[area + 1] = (uint8_t)o->server_octets;
 	}
 }
 
@@ -510,8 +584,12 @@ int sender_run(const struct sender_opts *o, volatile sig_atomic_t *stop, struct 
 		p->proto = (enum probe_proto)i;
 		p->fd = -1;
 		p->res = &res->p[i];
-		if (!o->proto[i])
+		p->res->s_dscp_ecn = -1;
+		if (!o->proto[i]) {
+			if (i == PROBE_TWAMP && o->have_twamp_fd)
+				close(o->twamp_fd);
 			continue;
+		}
 		p->res->active = true;
 		rc = i == PROBE_TWAMP ? open_twamp(&s, p) : open_icmp(&s, p);
 		if (rc && failed_proto)

@@ -19,9 +19,11 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "crypto.h"
 #include "sched.h"
 #include "sock.h"
 #include "stats.h"
+#include "wire_test.h"
 
 struct sender_opts {
 	struct sockaddr_storage target;     /* TWAMP reflector address and port */
@@ -34,7 +36,7 @@ struct sender_opts {
 	int64_t interval_ns;
 	enum sched_kind schedule;
 	uint64_t seed;                      /* Poisson gaps and padding */
-	size_t padding;                     /* octets after the 14-octet TWAMP header */
+	size_t padding;                     /* octets after the TWAMP sender header (Padding Length) */
 	bool zero_padding;                  /* B8: all-zero padding instead of random (B7) */
 	int dscp;                           /* 0..63 */
 	int ttl;                            /* 1..255 */
@@ -43,6 +45,17 @@ struct sender_opts {
 	int64_t spin_ns;                    /* precise timer: busy-wait the last spin_ns */
 	int64_t late_limit_ns;              /* skip a probe later than this; 0 = max(interval, 10 ms) */
 	FILE *verbose;                      /* per-probe lines as replies arrive, or NULL */
+	/* Test-packet format and security (full TWAMP, keyed Light). */
+	enum wire_security sec;             /* OPEN (also mixed mode), AUTH, ENC */
+	struct crypto_test_ctx *crypto;     /* AUTH/ENC: the session's keys (B11-B14) */
+	bool dscp_ecn;                      /* RFC 7750: replies carry S-DSCP-ECN */
+	bool symmetrical;                   /* RFC 6038 Symmetrical Size: MBZ up to the reflector header */
+	size_t reflect_len;                 /* RFC 6038 Reflect Octets: padding octets to get back */
+	uint16_t server_octets;             /* RFC 6038: first 2 of them when non-zero */
+	/* An already bound TWAMP socket (the port was announced over TWAMP-Control). */
+	bool have_twamp_fd;
+	int twamp_fd;                       /* sender_run takes it over and closes it */
+	struct sock_caps twamp_caps;
 };
 
 /* What one protocol produced. */
@@ -55,6 +68,10 @@ struct sender_proto_result {
 	uint64_t reordered;
 	uint64_t late;                      /* replies after the timeout (counted lost) */
 	uint64_t foreign;                   /* datagrams that were no reply of ours */
+	uint64_t auth_failures;             /* replies failing the HMAC check (B14), discarded */
+	uint64_t reflect_mismatch;          /* RFC 6038: replies without our to-be-reflected octets */
+	int s_dscp_ecn;                     /* RFC 7750: S-DSCP-ECN of the first reply, -1 none */
+	uint64_t s_dscp_ecn_changes;        /* replies whose S-DSCP-ECN differs from the first */
 	uint64_t t1_kernel;                 /* probes whose T1 is the kernel TX time */
 	int64_t *lateness_ns;               /* per sent probe: send time - deadline */
 	int64_t *send_call_ns;              /* per sent probe: duration of the send call */

@@ -1,5 +1,5 @@
 /*
- * twamp-server: TWAMP-Light Session-Reflector daemon.
+ * twamp-server: TWAMP-Light Session-Reflector and TWAMP-Control server.
  *
  * Configuration comes from the typed table in server_config.c: defaults,
  * then the -c file, then command-line options, then one validation pass;
@@ -18,14 +18,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "control_server.h"
+#include "crypto.h"
 #include "log.h"
 #include "parse.h"
 #include "reflector.h"
 #include "server_config.h"
+#include "tstamp.h"
+#include "wire_control.h"
 
 #define PROG "twamp-server"
 #define MAX_OVERRIDES 64
@@ -55,6 +60,18 @@ enum long_only {
 	OPT_PID_FILE,
 	OPT_BATCH,
 	OPT_TSTAMP,
+	OPT_MODES,
+	OPT_FEATURES,
+	OPT_COUNT,
+	OPT_SERVWAIT,
+	OPT_TEST_PORTS,
+	OPT_MAX_CONNECTIONS,
+	OPT_MAX_PER_SOURCE,
+	OPT_MAX_TEST_SESSIONS,
+	OPT_MAX_TEST_SESSIONS_PER_SOURCE,
+	OPT_MAX_TIMEOUT,
+	OPT_LIGHT_SECURITY,
+	OPT_LIGHT_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +96,19 @@ static const struct option long_opts[] = {
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "tstamp", required_argument, NULL, OPT_TSTAMP },
+	{ "keys", required_argument, NULL, 'k' },
+	{ "modes", required_argument, NULL, OPT_MODES },
+	{ "features", required_argument, NULL, OPT_FEATURES },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "servwait", required_argument, NULL, OPT_SERVWAIT },
+	{ "test-ports", required_argument, NULL, OPT_TEST_PORTS },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "max-connections-per-source", required_argument, NULL, OPT_MAX_PER_SOURCE },
+	{ "max-test-sessions", required_argument, NULL, OPT_MAX_TEST_SESSIONS },
+	{ "max-test-sessions-per-source", required_argument, NULL, OPT_MAX_TEST_SESSIONS_PER_SOURCE },
+	{ "max-timeout", required_argument, NULL, OPT_MAX_TIMEOUT },
+	{ "light-security", required_argument, NULL, OPT_LIGHT_SECURITY },
+	{ "light-key", required_argument, NULL, OPT_LIGHT_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -87,23 +117,42 @@ static const struct option long_opts[] = {
 static void usage(FILE *f)
 {
 	fputs("Usage: twamp-server [-c FILE] [-f] [-v] [-n] [options]\n"
-	      "TWAMP-Light Session-Reflector (RFC 5357 Appendix I; STAMP-compatible).\n"
+	      "TWAMP Session-Reflector: TWAMP-Light (RFC 5357 Appendix I; STAMP-compatible)\n"
+	      "and the TWAMP-Control server (RFC 5357 §3) in one daemon.\n"
 	      "\n"
 	      "  -c, --config FILE        configuration file (libconfig syntax, see twampkit.conf(5))\n"
 	      "  -f, --foreground         stay in the foreground, log to stderr\n"
 	      "  -v, --verbose            more log output (repeat for debug)\n"
 	      "  -n, --check              check the configuration, print it canonically, exit\n"
-	      "  -l, --listen ADDR[:PORT] reflector socket (repeatable; default port 862;\n"
+	      "  -l, --listen ADDR[:PORT] TWAMP-Light reflector socket (repeatable; default port 862;\n"
 	      "                           default 0.0.0.0:862 and [::]:862)\n"
-	      "      --no-control         no TWAMP-Control listener (the only mode in this version)\n"
 	      "      --stateless          copy the sender's sequence number (RFC 5357 App. I)\n"
 	      "      --stateful           own sequence counter per sender (default)\n"
-	      "      --refwait DUR        forget a sender idle this long (default 900s)\n"
-	      "      --max-sessions N     bound on per-sender state (default 4096)\n"
-	      "      --dscp N|copy        DSCP of replies (default copy)\n"
-	      "      --allow CIDR         answer only these senders (repeatable)\n"
+	      "      --refwait DUR        forget a sender / end a test session idle this long (900s)\n"
+	      "      --max-sessions N     bound on per-sender Light state (default 4096)\n"
+	      "      --dscp N|copy        DSCP of Light replies (default copy)\n"
+	      "      --allow CIDR         answer only these senders, Light and control (repeatable)\n"
 	      "      --stamp              STAMP-aware replies (RFC 8762/8972 layout)\n"
-	      "      --dscp-ecn           RFC 7750 S-DSCP-ECN octet in replies\n"
+	      "      --dscp-ecn           RFC 7750 S-DSCP-ECN octet in Light replies\n"
+	      "  -k, --keys FILE          shared secrets, 'KeyID secret' per line (control, keyed Light)\n"
+	      "      --light-security M   Light test packets: open (default), auth or enc\n"
+	      "      --light-key KEYID    keyed Light: the KeyID whose 64-octet secret holds the\n"
+	      "                           AES key, HMAC key and SID (see README)\n"
+	      "TWAMP-Control:\n"
+	      "      --control ADDR[:PORT] control listener, TCP (repeatable; default port 862;\n"
+	      "                           default 0.0.0.0:862 and [::]:862)\n"
+	      "      --no-control         no TWAMP-Control listener\n"
+	      "      --modes LIST         modes offered: open,auth,enc,mixed (default open)\n"
+	      "      --features LIST      isc,reflect-octets,symmetrical,dscp-ecn (default all) or none\n"
+	      "      --count N            PBKDF2 Count in the greeting, power of 2 >= 1024 (default 32768)\n"
+	      "      --servwait DUR       close control connections idle this long (default 900s)\n"
+	      "      --test-ports LO-HI   UDP ports of test sessions (default 18760-19759; 0: any)\n"
+	      "      --max-connections N  control connections at once (default 256)\n"
+	      "      --max-connections-per-source N   from one address (default 16)\n"
+	      "      --max-test-sessions N           per control connection (default 16)\n"
+	      "      --max-test-sessions-per-source N for one address (default 64)\n"
+	      "      --max-timeout DUR    bound on a session's Stop Timeout (default 60s)\n"
+	      "Other:\n"
 	      "      --stats FILE         write JSON counters there (at exit and every --stats-interval)\n"
 	      "      --stats-interval DUR how often to write --stats (default 0: at exit only)\n"
 	      "      --user USER          drop privileges to USER after binding\n"
@@ -131,6 +180,8 @@ struct cmdline {
 	size_t n_ov;
 	char listen[4096];
 	char allow[4096];
+	char control[4096];
+	bool no_control;
 };
 
 static int add_override(struct cmdline *cl, const char *key, const char *value)
@@ -155,7 +206,7 @@ static int parse_cmdline(struct cmdline *cl, int argc, char **argv)
 {
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:fvnl:hV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:fvnl:k:hV", long_opts, NULL)) != -1) {
 		int rc = 0;
 		switch (opt) {
 		case 'c': cl->config_path = optarg; break;
@@ -175,10 +226,27 @@ static int parse_cmdline(struct cmdline *cl, int argc, char **argv)
 			}
 			break;
 		case OPT_CONTROL:
-			fprintf(stderr, PROG ": --control: TWAMP-Control is not part of this version yet; "
-				"use --listen for TWAMP-Light\n");
-			return -1;
-		case OPT_NO_CONTROL: break;
+			if (append_list(cl->control, sizeof(cl->control), optarg) < 0) {
+				fprintf(stderr, PROG ": too many --control addresses\n");
+				return -1;
+			}
+			break;
+		case OPT_NO_CONTROL: cl->no_control = true; break;
+		case 'k': rc = add_override(cl, "keys", optarg); break;
+		case OPT_MODES: rc = add_override(cl, "control.modes", optarg); break;
+		case OPT_FEATURES: rc = add_override(cl, "control.features", optarg); break;
+		case OPT_COUNT: rc = add_override(cl, "control.count", optarg); break;
+		case OPT_SERVWAIT: rc = add_override(cl, "control.servwait", optarg); break;
+		case OPT_TEST_PORTS: rc = add_override(cl, "control.test_ports", optarg); break;
+		case OPT_MAX_CONNECTIONS: rc = add_override(cl, "control.max_connections", optarg); break;
+		case OPT_MAX_PER_SOURCE: rc = add_override(cl, "control.max_per_source", optarg); break;
+		case OPT_MAX_TEST_SESSIONS: rc = add_override(cl, "control.max_sessions", optarg); break;
+		case OPT_MAX_TEST_SESSIONS_PER_SOURCE:
+			rc = add_override(cl, "control.max_sessions_per_source", optarg);
+			break;
+		case OPT_MAX_TIMEOUT: rc = add_override(cl, "control.max_timeout", optarg); break;
+		case OPT_LIGHT_SECURITY: rc = add_override(cl, "light_security", optarg); break;
+		case OPT_LIGHT_KEY: rc = add_override(cl, "light_key", optarg); break;
 		case OPT_STATELESS: rc = add_override(cl, "stateful", "no"); break;
 		case OPT_STATEFUL: rc = add_override(cl, "stateful", "yes"); break;
 		case OPT_REFWAIT: rc = add_override(cl, "refwait", optarg); break;
@@ -212,10 +280,18 @@ static int parse_cmdline(struct cmdline *cl, int argc, char **argv)
 		return -1;
 	if (cl->allow[0] && add_override(cl, "allow", cl->allow))
 		return -1;
+	if (cl->no_control && cl->control[0]) {
+		fprintf(stderr, PROG ": --control and --no-control exclude each other\n");
+		return -1;
+	}
+	if (cl->control[0] && add_override(cl, "control.listen", cl->control))
+		return -1;
+	if (cl->no_control && add_override(cl, "control.listen", ""))
+		return -1;
 	return 0;
 }
 
-static int load_config(const struct cmdline *cl, struct server_config *sc)
+static int load_config(const struct cmdline *cl, struct server_config *sc, struct server_derived *d)
 {
 	char err[CFG_ERR_LEN];
 	if (cfg_set_defaults(server_config_tab, server_config_tab_len, sc, err, sizeof(err)) < 0 ||
@@ -232,11 +308,44 @@ static int load_config(const struct cmdline *cl, struct server_config *sc)
 			return -1;
 		}
 	}
-	if (server_config_check(sc, err, sizeof(err)) < 0) {
+	if (server_config_derive(sc, d, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Keyed Light (README "Keyed TWAMP-Light"): the light_key's secret is
+ * exactly 64 octets, the AES Session-key (16), the HMAC Session-key (32)
+ * and the SID (16); the test keys derive from them as in TWAMP (C21).
+ */
+static int light_keys(const struct crypto_keyfile *kf, const char *keyid,
+		      uint8_t aes[CRYPTO_AES_KEY_LEN], uint8_t hmac[CRYPTO_HMAC_KEY_LEN])
+{
+	const struct crypto_key *k = crypto_keyfile_find(kf, keyid, strlen(keyid));
+	if (!k) {
+		fprintf(stderr, PROG ": key 'light_key': KeyID '%s' is not in the key file\n", keyid);
+		return -1;
+	}
+	if (k->secret_len != 64) {
+		fprintf(stderr,
+			PROG ": key 'light_key': the secret of '%s' has %zu octets; keyed Light needs 64 "
+			     "(AES key 16, HMAC key 32, SID 16, e.g. hex:...)\n",
+			keyid, k->secret_len);
+		return -1;
+	}
+	return crypto_test_keys_derive(k->secret + 48, k->secret, k->secret + 16, aes, hmac) < 0 ? -1 : 0;
+}
+
+/* Room for many control connections and test sockets: the hard limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static int drop_privileges(const char *user)
@@ -305,7 +414,8 @@ int main(int argc, char **argv)
 		return rc > 0 ? 0 : 1;
 
 	static struct server_config sc;
-	if (load_config(&cl, &sc) < 0)
+	struct server_derived sd;
+	if (load_config(&cl, &sc, &sd) < 0)
 		return 1;
 	if (cl.check_only) {
 		if (cfg_write_canonical(server_config_tab, server_config_tab_len, &sc, stdout) < 0)
@@ -328,6 +438,21 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sc.allow.n; i++)
 		parse_prefix(sc.allow.v[i], &allow[i]); /* validated by server_config_check */
 
+	static struct crypto_keyfile keys;
+	uint8_t light_aes[CRYPTO_AES_KEY_LEN], light_hmac[CRYPTO_HMAC_KEY_LEN];
+	if (sc.keys[0]) {
+		char kerr[512];
+		if (crypto_keyfile_load(sc.keys, &keys, kerr, sizeof(kerr)) < 0) {
+			fprintf(stderr, PROG ": key file: %s\n", kerr);
+			return 1;
+		}
+	}
+	if (sd.light_sec != WIRE_SEC_OPEN && light_keys(&keys, sc.light_key, light_aes, light_hmac) < 0) {
+		crypto_keyfile_free(&keys);
+		return 1;
+	}
+	raise_fd_limit();
+
 	struct reflector_opts ro = {
 		.stateful = sc.stateful,
 		.refwait_ns = sc.refwait,
@@ -339,11 +464,83 @@ int main(int argc, char **argv)
 		.tstamp = strcmp(sc.tstamp, "user") ? SOCK_TS_KERNEL : SOCK_TS_USER,
 		.allow = allow,
 		.n_allow = sc.allow.n,
+		.light_sec = (enum wire_security)sd.light_sec,
+		.light_test_aes = light_aes,
+		.light_test_hmac = light_hmac,
+		.max_test_sessions = (size_t)(sc.control_max_connections * sc.control_max_sessions),
 	};
 	struct reflector *r = reflector_new(&ro);
+	crypto_wipe(light_aes, sizeof(light_aes));
+	crypto_wipe(light_hmac, sizeof(light_hmac));
 	if (!r) {
 		fprintf(stderr, PROG ": out of memory\n");
+		crypto_keyfile_free(&keys);
 		return 2;
+	}
+	struct control_server *cs = NULL;
+	if (sc.control_listen.n) {
+		struct control_opts co = {
+			.modes = sd.control_modes | sd.control_features,
+			.count = (uint32_t)sc.control_count,
+			.keys = &keys,
+			.servwait_ns = sc.control_servwait,
+			.refwait_ns = sc.refwait,
+			.max_timeout_ns = sc.control_max_timeout,
+			.port_lo = sd.port_lo,
+			.port_hi = sd.port_hi,
+			.max_connections = (size_t)sc.control_max_connections,
+			.max_per_source = (size_t)sc.control_max_per_source,
+			.max_sessions = (size_t)sc.control_max_sessions,
+			.max_sessions_per_source = (size_t)sc.control_max_sessions_per_source,
+			.allow = allow,
+			.n_allow = sc.allow.n,
+			.start_time = ts_ntp_from_unix_ns(ts_realtime_ns()),
+		};
+		cs = control_server_new(&co, r);
+		if (!cs) {
+			fprintf(stderr, PROG ": out of memory\n");
+			reflector_free(r);
+			crypto_keyfile_free(&keys);
+			return 2;
+		}
+	}
+	/*
+	 * Control is on by default.  A listener that was asked for must work;
+	 * the default one (TCP 862 on every address) may be out of reach for an
+	 * unprivileged user running a Light reflector on a high port, or taken:
+	 * then it is left out with a warning instead of failing the reflector.
+	 */
+	bool default_control = !cl.control[0] && sc.control_listen.n == 2 &&
+			       !strcmp(sc.control_listen.v[0], "0.0.0.0:862") &&
+			       !strcmp(sc.control_listen.v[1], "[::]:862");
+	size_t control_bound = 0;
+	for (size_t i = 0; i < sc.control_listen.n; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		const char *text = sc.control_listen.v[i];
+		int err = parse_endpoint(text, AF_UNSPEC, 862, 0, &ss, &len);
+		if (err == 0)
+			err = control_server_listen(cs, (struct sockaddr *)&ss, len);
+		if (err == 0) {
+			control_bound++;
+			continue;
+		}
+		if (default_control && (err == -EACCES || err == -EADDRINUSE || err == -EAFNOSUPPORT ||
+					err == -EADDRNOTAVAIL)) {
+			log_warn("TWAMP-Control not offered on %s: %s (set --control ADDR:PORT, or "
+				 "--no-control)", text, strerror(-err));
+			continue;
+		}
+		fprintf(stderr, PROG ": cannot listen for TWAMP-Control on %s: %s\n", text,
+			err == -EINVAL || err == -ENOENT ? "not an address[:port]" : strerror(-err));
+		control_server_free(cs);
+		reflector_free(r);
+		crypto_keyfile_free(&keys);
+		return 2;
+	}
+	if (cs && control_bound == 0) {
+		control_server_free(cs);
+		cs = NULL;
 	}
 	for (size_t i = 0; i < sc.listen.n; i++) {
 		struct sockaddr_storage ss;
@@ -365,25 +562,37 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, PROG ": cannot listen on %s: %s\n", text,
 			err == -EINVAL || err == -ENOENT ? "not an address[:port]" : strerror(-err));
+		control_server_free(cs);
 		reflector_free(r);
+		crypto_keyfile_free(&keys);
 		return 2;
+	}
+	if (cs) {
+		char modes[128], sid[20];
+		wire_modes_str(sd.control_modes | sd.control_features, modes, sizeof(modes));
+		log_notice("TWAMP-Control on %s%s: modes %s, Count %lld, test ports %s, SERVWAIT %.0f s, "
+			   "SID address %s",
+			   sc.control_listen.v[0], sc.control_listen.n > 1 ? " and more" : "", modes,
+			   (long long)sc.control_count, sc.control_test_ports,
+			   (double)sc.control_servwait / 1e9, control_server_sid_addr(cs, sid, sizeof(sid)));
 	}
 
 	if (!cl.foreground) {
 		if (daemon(0, 0) < 0) {
 			fprintf(stderr, PROG ": cannot daemonize: %s\n", strerror(errno));
+			control_server_free(cs);
 			reflector_free(r);
+			crypto_keyfile_free(&keys);
 			return 2;
 		}
 		log_init(PROG, level, true);
 	}
 	/* The pid file is written with the privileges that own its directory. */
-	if (sc.pid_file[0] && write_pid_file(sc.pid_file, sc.user) < 0) {
+	if ((sc.pid_file[0] && write_pid_file(sc.pid_file, sc.user) < 0) ||
+	    (sc.user[0] && drop_privileges(sc.user) < 0)) {
+		control_server_free(cs);
 		reflector_free(r);
-		return 2;
-	}
-	if (sc.user[0] && drop_privileges(sc.user) < 0) {
-		reflector_free(r);
+		crypto_keyfile_free(&keys);
 		return 2;
 	}
 
@@ -401,7 +610,9 @@ int main(int argc, char **argv)
 	reflector_get_counters(r, &c);
 	log_notice("stopped: %llu received, %llu reflected", (unsigned long long)c.received,
 		   (unsigned long long)c.reflected);
+	control_server_free(cs);
 	reflector_free(r);
+	crypto_keyfile_free(&keys);
 	if (sc.pid_file[0] && unlink(sc.pid_file) < 0)
 		log_warn("cannot remove pid file %s: %s", sc.pid_file, strerror(errno));
 	if (rc < 0) {

@@ -1,7 +1,10 @@
 /*
- * The TWAMP-Light Session-Reflector engine: listening sockets, batched
- * receive and send, per-sender state, drop counters.  Shared by the Light
- * listeners and (later) the sessions negotiated over TWAMP-Control.
+ * The Session-Reflector engine: listening sockets, batched receive and
+ * send, per-sender state, drop counters.  Shared by the TWAMP-Light
+ * listeners and the test sessions negotiated over TWAMP-Control, each with
+ * its own security mode, test keys, DSCP and lifetime (RFC 5357 §4.2).
+ * One poll loop serves them all, plus whatever descriptors a hook adds (the
+ * TWAMP-Control server).
  */
 #ifndef TK_REFLECTOR_H
 #define TK_REFLECTOR_H
@@ -15,6 +18,10 @@
 
 #include "parse.h"
 #include "sock.h"
+#include "wire_test.h"
+
+struct pollfd;
+struct json_object;
 
 struct reflector_opts {
 	bool stateful;              /* own sequence counter per 5-tuple (else copy, C8) */
@@ -27,6 +34,13 @@ struct reflector_opts {
 	enum sock_ts_want tstamp;   /* kernel (default) or user timestamps */
 	const struct parse_prefix *allow; /* NULL/0: everyone */
 	size_t n_allow;
+	/* Keyed TWAMP-Light (RFC 5357 App. I, checklist K3, K4): every Light
+	 * listener uses this security, with test keys derived from provisioned
+	 * session keys and SID; NULL keys for WIRE_SEC_OPEN. */
+	enum wire_security light_sec;
+	const uint8_t *light_test_aes;
+	const uint8_t *light_test_hmac;
+	size_t max_test_sessions;   /* bound on negotiated test sessions (0: 1024) */
 };
 
 /* Why a datagram got no reply; each reason has its own counter. */
@@ -35,6 +49,10 @@ enum reflector_drop {
 	DROP_OVERSIZE,      /* larger than the receive buffer (truncated) */
 	DROP_NOT_ALLOWED,   /* source outside --allow */
 	DROP_SEND_ERROR,    /* the reply could not be sent */
+	DROP_AUTH,          /* HMAC check failed (C20) */
+	DROP_WRONG_SENDER,  /* test session: not from the negotiated Session-Sender */
+	DROP_NOT_STARTED,   /* test session: before Start-Sessions */
+	DROP_AFTER_STOP,    /* test session: after Stop-Sessions + Timeout (C22) */
 	DROP_NREASONS
 };
 
@@ -72,6 +90,71 @@ int reflector_run(struct reflector *r, volatile sig_atomic_t *stop,
 		  void *arg);
 
 void reflector_get_counters(const struct reflector *r, struct reflector_counters *out);
+
+/* ---- negotiated test sessions (TWAMP-Control) ---- */
+
+struct reflector_session_params {
+	const struct sockaddr *local;   /* address and port to receive on (port 0: any free) */
+	socklen_t local_len;
+	const struct sockaddr *peer;    /* the Session-Sender; its port 0 = any port */
+	socklen_t peer_len;
+	enum wire_security sec;         /* OPEN for open and mixed mode */
+	const uint8_t *test_aes;        /* AUTH/ENC: keys from crypto_test_keys_derive */
+	const uint8_t *test_hmac;
+	int dscp;                       /* 0..63 from Type-P: every reply carries it (C12) */
+	bool dscp_ecn;                  /* RFC 7750 S-DSCP-ECN octet */
+	bool symmetrical;               /* RFC 6038 Symmetrical Size */
+	int64_t refwait_ns;             /* discontinue a started session idle this long (C24) */
+};
+
+enum reflector_session_state {
+	RSESS_FREE = 0,
+	RSESS_ACCEPTED,                 /* bound, not yet started: packets dropped */
+	RSESS_STARTED,
+	RSESS_STOPPED,                  /* reflecting until its Timeout, then freed */
+	RSESS_EXPIRED,                  /* REFWAIT passed: socket closed, waiting for Stop */
+};
+
+struct reflector_session_info {
+	enum reflector_session_state state;
+	uint16_t port;
+	uint64_t received, reflected, dropped;
+	int64_t last_ns;                /* monotonic time of the last packet (or of the start) */
+};
+
+/*
+ * Binds a session socket and registers it (not yet started).  Returns the
+ * session id (>= 0) and the bound port in *port, or -errno: -EADDRINUSE
+ * when the port is taken (try another), -ENOSPC at max_test_sessions,
+ * -EADDRNOTAVAIL when the address is not local.
+ */
+int reflector_session_open(struct reflector *r, const struct reflector_session_params *p,
+			   uint16_t *port);
+void reflector_session_start(struct reflector *r, int id);
+/* Reflects for timeout_ns more (C23), then ignores the sender and frees itself (C22). */
+void reflector_session_stop(struct reflector *r, int id, int64_t timeout_ns);
+/* Frees the session now. */
+void reflector_session_release(struct reflector *r, int id);
+/* 0, or -ENOENT for a free id. */
+int reflector_session_info(const struct reflector *r, int id, struct reflector_session_info *out);
+
+/*
+ * Extra descriptors served by the same loop.  Each round: nfds() bounds
+ * what pollfds() may add; after poll, events() gets those entries back
+ * with revents; tick() runs once per round (at least every 200 ms); stats()
+ * adds the hook's figures to the --stats object.
+ */
+struct reflector_hook {
+	size_t (*nfds)(void *arg);
+	size_t (*pollfds)(void *arg, struct pollfd *pfd, size_t cap);
+	void (*events)(void *arg, struct pollfd *pfd, size_t n);
+	void (*tick)(void *arg, int64_t now_mono_ns);
+	void (*stats)(void *arg, struct json_object *o);
+	void *arg;
+};
+
+/* hook is copied; NULL removes it. */
+void reflector_set_hook(struct reflector *r, const struct reflector_hook *hook);
 
 /* Counters and session-table figures as a JSON object to f.  0 or -EIO. */
 int reflector_write_stats(const struct reflector *r, FILE *f);

@@ -73,8 +73,9 @@ OUT2="$TK_TMP/killed"
 "$EXP" run --preset ci -o "$OUT2" 2> "$TK_TMP/run2.log" &
 pid=$!
 TK_PIDS="$TK_PIDS $pid"
-# Wait for one finished scenario and the next one under way.
-for _ in $(seq 600); do
+# Wait for one finished scenario and the next one under way (up to 3 minutes:
+# the run first waits for the harness lock if another run holds it).
+for _ in $(seq 1800); do
 	[ "$(ls "$OUT2"/scenarios/*/done 2>/dev/null | wc -l)" -ge 1 ] &&
 		ls -d "$OUT2"/scenarios/*.tmp >/dev/null 2>&1 && break
 	sleep 0.1
