@@ -6,19 +6,11 @@
 # not well under a second (500 ms).
 . "$(dirname "$0")/lib.sh"
 
-free_tcp_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	fail "no free TCP port found"
-}
 CPORT=$(free_tcp_port)
 KEYS="$TK_TMP/keys"
 printf 'client-1 text:twamp-secret\n' > "$KEYS"
 start_server -l 127.0.0.1:0 --control "127.0.0.1:$CPORT" --modes open,auth,enc,mixed -k "$KEYS" --test-ports 0
-for _ in $(seq 100); do ss -Hltn "sport = :$CPORT" | grep -q . && break; sleep 0.05; done
+wait_tcp_port $CPORT
 
 for i in $(seq 21); do
 	"$CLIENT" --control -A auth -u client-1 -k "$KEYS" -c 1 -W 500ms -F json -o "$TK_TMP/b$i.json" -q "127.0.0.1:$CPORT"

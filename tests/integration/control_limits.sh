@@ -8,22 +8,6 @@
 PEER="$TK_BUILDDIR/tests/tools/ctrl_peer"
 [ -x "$PEER" ] || skip "tests/tools/ctrl_peer not built"
 
-free_tcp_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	fail "no free TCP port found"
-}
-wait_tcp_port() {
-	for _ in $(seq 100); do
-		ss -Hltn "sport = :$1" | grep -q . && return 0
-		sleep 0.05
-	done
-	cat "$TK_TMP/server.log" >&2
-	fail "nothing listens on TCP port $1"
-}
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 N=1000

@@ -8,22 +8,6 @@
 # E1, E6, E9-E16, F1-F7, G2, G8, C12, C26-C29, H2).
 . "$(dirname "$0")/lib.sh"
 
-free_tcp_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	fail "no free TCP port found"
-}
-wait_tcp_port() {
-	for _ in $(seq 100); do
-		ss -Hltn "sport = :$1" | grep -q . && return 0
-		sleep 0.05
-	done
-	cat "$TK_TMP/server.log" >&2
-	fail "nothing listens on TCP port $1"
-}
 
 CPORT=$(free_tcp_port)
 TP=$(free_udp_port)

@@ -45,11 +45,12 @@ need_root() {
 [ -x "$CLIENT" ] || skip "twamp-client not built"
 need_tool jq
 
-# wait_udp_port [NETNS] PORT: until something listens on UDP PORT (5 s).
+# wait_udp_port [NETNS] PORT: until something listens on UDP PORT (30 s: a
+# sanitizer build on a loaded machine starts slowly).
 wait_udp_port() {
 	local ns="" port
 	if [ $# = 2 ]; then ns=$1; port=$2; else port=$1; fi
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		if [ -n "$ns" ]; then
 			ip netns exec "$ns" ss -Hlun "sport = :$port" | grep -q . && return 0
 		else
@@ -79,6 +80,26 @@ stop_server() {
 # jqcheck FILE EXPR MESSAGE: fails unless jq -e EXPR is true on FILE.
 jqcheck() {
 	jq -e "$2" "$1" >/dev/null || fail "$3 ($(jq -c "$2" "$1" 2>&1 | head -c 300))"
+}
+
+# wait_tcp_port PORT: until something listens on TCP PORT (30 s).
+wait_tcp_port() {
+	for _ in $(seq 600); do
+		ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	cat "$TK_TMP/server.log" >&2
+	fail "nothing listens on TCP port $1"
+}
+
+# free_tcp_port: a TCP port nobody listens on.
+free_tcp_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	fail "no free TCP port found"
 }
 
 # free_udp_port: a UDP port nobody listens on, so parallel runs do not collide.
