@@ -14,6 +14,7 @@
 #ifndef TK_BACKEND_H
 #define TK_BACKEND_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@ struct testbed_cfg {
 	const char *client_path;       /* twamp-client */
 	const char *capture_path;      /* twamp-capture, NULL when not built */
 	const char *workdir;           /* scratch space for the backend (I/O load files, logs) */
+	volatile sig_atomic_t *stop;   /* set on SIGINT/SIGTERM: cut long waits short (may be NULL) */
 };
 
 /* One probe run inside the sender measurement VM. */
@@ -72,6 +74,12 @@ struct backend_ops {
 	void (*teardown)(struct testbed *tb);
 	/* Removes leftovers of crashed runs (no testbed needed); reports what it removed. */
 	int (*clean)(char *report, size_t len);
+	/*
+	 * Set when changing the NIC model or the number of background VMs is
+	 * expensive (VMs boot): the runner then runs the scenarios grouped by
+	 * (NIC, background VMs), in the seeded random order within each group.
+	 */
+	bool group_by_vm_set;
 };
 
 extern const struct backend_ops backend_netns;

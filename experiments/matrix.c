@@ -132,6 +132,13 @@ struct matrix_cfg {
 	int64_t net_streams;
 	bool capture;
 	bool keep_pcaps;
+	struct cfg_string_list libvirt_uri;
+	struct cfg_string_list libvirt_bridge;
+	char virt_type[8];
+	int64_t guest_memory;
+	int64_t guest_vcpus;
+	char image_cache[256];
+	char kernel_package[96];
 };
 
 #define OPT(key_, type_, field_, min_, max_, def_, help_)                                    \
@@ -177,6 +184,19 @@ static const struct cfg_option matrix_tab[] = {
 	    "capture at the six points (VM, bridge, host link; each side)"),
 	OPT("keep_pcaps", CFG_BOOL, keep_pcaps, 0, 0, "false",
 	    "keep the raw pcaps in the results (needs capture)"),
+	OPT("libvirt_uri", CFG_STRING_LIST, libvirt_uri, 0, 2, "qemu:///system",
+	    "libvirt: connection URI of the sender's host, then the receiver's (one = both)"),
+	OPT("libvirt_bridge", CFG_STRING_LIST, libvirt_bridge, 0, 2, "",
+	    "libvirt: existing bridge per host joined by the host link; none = create tk-brs/tk-brr"),
+	OPT("virt_type", CFG_STRING, virt_type, 0, 0, "auto",
+	    "libvirt: auto (kvm where /dev/kvm works, else qemu), kvm, qemu (TCG emulation)"),
+	OPT("guest_memory", CFG_INT, guest_memory, 96, 65536, "192",
+	    "libvirt: MiB per guest (Debian's kernel and the initramfs need about 96)"),
+	OPT("guest_vcpus", CFG_INT, guest_vcpus, 1, 64, "1", "libvirt: vCPUs per guest"),
+	OPT("image_cache", CFG_STRING, image_cache, 0, 0, "/var/cache/twampkit",
+	    "libvirt: where the guest kernel and initramfs are kept"),
+	OPT("kernel_package", CFG_STRING, kernel_package, 0, 0, "linux-image-amd64",
+	    "libvirt: Debian kernel package the guests boot (downloaded, never installed)"),
 };
 
 #define MATRIX_TAB_LEN (sizeof(matrix_tab) / sizeof(matrix_tab[0]))
@@ -186,7 +206,8 @@ enum {
 	K_RESERVATION, K_LOAD_TYPE, K_LOAD_LOCATION, K_BG_VMS, K_NIC, K_FREQ_HZ, K_PROTOCOLS,
 	K_PROBES, K_WARMUP, K_REPETITIONS, K_SEED, K_SETTLE, K_LINK_RATE, K_LINK_BURST,
 	K_LINK_LATENCY, K_CPU_WORKERS, K_IO_WORKERS, K_NET_STREAMS, K_CAPTURE, K_KEEP_PCAPS,
-	K_COUNT
+	K_LIBVIRT_URI, K_LIBVIRT_BRIDGE, K_VIRT_TYPE, K_GUEST_MEMORY, K_GUEST_VCPUS, K_IMAGE_CACHE,
+	K_KERNEL_PACKAGE, K_COUNT
 };
 
 /* Where each key (and each list element) sits in the file; 0 = absent. */
@@ -731,6 +752,41 @@ static int cfg_to_matrix(const struct matrix_cfg *c, const struct key_lines *kl,
 	m->net_streams = (int)c->net_streams;
 	m->capture = c->capture;
 	m->keep_pcaps = c->keep_pcaps;
+
+	if (strcmp(c->virt_type, "auto") && strcmp(c->virt_type, "kvm") && strcmp(c->virt_type, "qemu"))
+		return fail(err, errlen, -EINVAL,
+			    "%s:%u: key 'virt_type': unknown value '%.32s' (valid: auto, kvm, qemu)",
+			    name, kl->key[K_VIRT_TYPE], c->virt_type);
+	snprintf(m->virt_type, sizeof(m->virt_type), "%s", c->virt_type);
+	if (c->libvirt_uri.n == 0)
+		return fail(err, errlen, -EINVAL, "%s:%u: key 'libvirt_uri': empty list, give one URI "
+			    "(both sides on one host) or two", name, kl->key[K_LIBVIRT_URI]);
+	for (i = 0; i < c->libvirt_uri.n && i < 2; i++) {
+		if (strlen(c->libvirt_uri.v[i]) >= sizeof(m->libvirt_uri[0]) ||
+		    !strstr(c->libvirt_uri.v[i], ":/"))
+			return fail(err, errlen, -EINVAL, "%s:%u: key 'libvirt_uri': element %zu: "
+				    "'%.64s' is not a libvirt URI (such as qemu:///system)", name,
+				    elem_line(kl, K_LIBVIRT_URI, i), i + 1, c->libvirt_uri.v[i]);
+		snprintf(m->libvirt_uri[i], sizeof(m->libvirt_uri[0]), "%s", c->libvirt_uri.v[i]);
+	}
+	m->n_libvirt_uri = c->libvirt_uri.n;
+	if (c->libvirt_bridge.n == 1)
+		return fail(err, errlen, -EINVAL, "%s:%u: key 'libvirt_bridge': give none or two "
+			    "bridges (sender's host, receiver's host)", name, kl->key[K_LIBVIRT_BRIDGE]);
+	for (i = 0; i < c->libvirt_bridge.n && i < 2; i++) {
+		const char *b = c->libvirt_bridge.v[i];
+		if (!*b || strlen(b) >= sizeof(m->libvirt_bridge[0]) || strspn(b,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(b))
+			return fail(err, errlen, -EINVAL, "%s:%u: key 'libvirt_bridge': element %zu: "
+				    "'%.32s' is not an interface name", name,
+				    elem_line(kl, K_LIBVIRT_BRIDGE, i), i + 1, b);
+		snprintf(m->libvirt_bridge[i], sizeof(m->libvirt_bridge[0]), "%.15s", b);
+	}
+	m->n_libvirt_bridge = c->libvirt_bridge.n;
+	m->guest_memory_mib = (int)c->guest_memory;
+	m->guest_vcpus = (int)c->guest_vcpus;
+	snprintf(m->image_cache, sizeof(m->image_cache), "%s", c->image_cache);
+	snprintf(m->kernel_package, sizeof(m->kernel_package), "%s", c->kernel_package);
 	return 0;
 }
 

@@ -55,6 +55,16 @@ struct matrix {
 	int net_streams;                        /* iperf3 parallel streams per VM pair */
 	bool capture;                           /* capture at the six points */
 	bool keep_pcaps;
+	/* libvirt backend (the netns backend ignores these; not in matrix_to_json) */
+	char libvirt_uri[2][256];               /* sender host, receiver host; one = both */
+	size_t n_libvirt_uri;
+	char libvirt_bridge[2][16];             /* existing bridges per side; none = tk-brs/tk-brr made here */
+	size_t n_libvirt_bridge;
+	char virt_type[8];                      /* auto, kvm, qemu (TCG) */
+	int guest_memory_mib;
+	int guest_vcpus;
+	char image_cache[256];                  /* kernel and initramfs cache */
+	char kernel_package[96];                /* Debian kernel package the guests boot */
 };
 
 /* Scenario identity; id is stable across runs of the same matrix (for --resume). */

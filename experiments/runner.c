@@ -321,6 +321,34 @@ static int run_scenario(const struct runner_opts *o, struct testbed *tb, const s
 
 /* --- the whole run ----------------------------------------------------------- */
 
+static int nic_rank(const struct matrix *m, const char *nic)
+{
+	for (size_t i = 0; i < m->n_nic; i++)
+		if (!strcmp(m->nic[i], nic))
+			return (int)i;
+	return (int)m->n_nic;
+}
+
+void runner_group_by_vm_set(const struct matrix *m, struct scenario *scs, size_t n)
+{
+	/* Insertion sort: stable, so the seeded order survives inside each group. */
+	for (size_t i = 1; i < n; i++) {
+		struct scenario x = scs[i];
+		int xr = nic_rank(m, x.nic);
+		size_t j = i;
+		while (j > 0) {
+			int pr = nic_rank(m, scs[j - 1].nic);
+			if (pr < xr || (pr == xr && scs[j - 1].bg_vms <= x.bg_vms))
+				break;
+			scs[j] = scs[j - 1];
+			j--;
+		}
+		scs[j] = x;
+	}
+	for (size_t i = 0; i < n; i++)
+		scs[i].index = i;
+}
+
 static void fmt_hms(char *buf, size_t len, double s)
 {
 	/* Clamped to 99 days: an estimate beyond that is no estimate. */
@@ -361,7 +389,7 @@ static json_object *host_json(void)
 	return o;
 }
 
-static int lock_run(char *err, size_t errlen)
+int runner_lock(bool wait, char *err, size_t errlen)
 {
 	mkdir("/run/lock", 0755);
 	int fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -369,13 +397,19 @@ static int lock_run(char *err, size_t errlen)
 		say(err, errlen, "cannot open %s: %s", LOCK_PATH, strerror(errno));
 		return -errno;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		fprintf(stderr, "twamp-experiment: another run holds %s, waiting for it\n", LOCK_PATH);
-		if (flock(fd, LOCK_EX) < 0) {
-			say(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(errno));
-			close(fd);
-			return -errno;
-		}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (!wait) {
+		say(err, errlen, "another twamp-experiment run is active (it holds %s); "
+		    "stop it first: its testbed is in use", LOCK_PATH);
+		close(fd);
+		return -EBUSY;
+	}
+	fprintf(stderr, "twamp-experiment: another run holds %s, waiting for it\n", LOCK_PATH);
+	if (flock(fd, LOCK_EX) < 0) {
+		say(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(errno));
+		close(fd);
+		return -errno;
 	}
 	return fd;
 }
@@ -387,6 +421,8 @@ int runner_run(const struct runner_opts *o, char *err, size_t errlen)
 	int rc = matrix_expand(o->m, &scs, &n, err, errlen);
 	if (rc)
 		return rc;
+	if (o->backend->group_by_vm_set)
+		runner_group_by_vm_set(o->m, scs, n);
 
 	char path[PATH_MAX], sdir[PATH_MAX];
 	tk_path(sdir, sizeof(sdir), "%s/scenarios", o->outdir);
@@ -403,7 +439,7 @@ int runner_run(const struct runner_opts *o, char *err, size_t errlen)
 	}
 	mkdir(sdir, 0755);
 
-	int lock = lock_run(err, errlen);
+	int lock = runner_lock(true, err, errlen);
 	if (lock < 0) {
 		free(scs);
 		return lock;
@@ -458,7 +494,7 @@ int runner_run(const struct runner_opts *o, char *err, size_t errlen)
 	struct testbed_cfg cfg = {
 		.m = o->m, .max_bg_vms = matrix_max_bg_vms(o->m),
 		.server_path = o->server_path, .client_path = o->client_path,
-		.capture_path = o->capture_path, .workdir = workdir,
+		.capture_path = o->capture_path, .workdir = workdir, .stop = o->stop,
 	};
 	struct testbed *tb = NULL;
 	double t_prep = now_s();

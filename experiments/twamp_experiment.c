@@ -6,6 +6,7 @@
  *                        [-o DIR] [--resume] [--dry-run]
  *   twamp-experiment report DIR [--format text|markdown|csv|json]
  *   twamp-experiment plot DIR [--format png|svg]
+ *   twamp-experiment image [-c MATRIX.cfg]      (libvirt backend: build the guest image)
  *   twamp-experiment clean
  */
 #include "autoconfig.h"
@@ -22,6 +23,9 @@
 #include <unistd.h>
 
 #include "backend.h"
+#ifdef HAVE_LIBVIRT_BACKEND
+#include "guest_image.h"
+#endif
 #include "matrix.h"
 #include "plot.h"
 #include "report.h"
@@ -41,22 +45,26 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fputs("Usage:\n"
-	      "  twamp-experiment run [-c MATRIX.cfg | --preset quick|ci|paper] [--backend netns]\n"
+	      "  twamp-experiment run [-c MATRIX.cfg | --preset quick|ci|paper] [--backend netns|libvirt]\n"
 	      "                       [-o DIR] [--resume] [--dry-run]\n"
 	      "  twamp-experiment report DIR [--format text|markdown|csv|json]\n"
 	      "  twamp-experiment plot DIR [--format png|svg]\n"
+	      "  twamp-experiment image [-c MATRIX.cfg]\n"
 	      "  twamp-experiment clean\n"
 	      "\n"
 	      "run       run the load matrix (default preset quick, backend netns, -o results-DATE)\n"
 	      "          -c FILE      matrix file (libconfig, see experiments/matrices/)\n"
 	      "          --preset P   quick (the README demo), ci, paper (Table I in full)\n"
-	      "          --backend B  netns (network namespaces on this host; root)\n"
+	      "          --backend B  netns (network namespaces on this host; root), or libvirt\n"
+	      "                       (real VMs: kvm where /dev/kvm works, else qemu TCG)\n"
 	      "          -o DIR       result directory\n"
 	      "          --resume     continue an interrupted run in DIR\n"
 	      "          --dry-run    list the scenarios and the estimated duration\n"
 	      "report    print the tables (Table II, sensitivity, capture-point shares, findings)\n"
 	      "plot      draw the figures with gnuplot into DIR/plots\n"
-	      "clean     remove every testbed object (tk- namespaces, cgroups) a crashed run left\n"
+	      "image     build (or find in the cache) the libvirt guests' kernel and initramfs\n"
+	      "clean     remove every testbed object (tk- namespaces, cgroups, domains, bridges)\n"
+	      "          a crashed run left\n"
 	      "\n"
 	      "Exit status: 0 success, 1 usage or matrix errors, 2 run failures, 130 interrupted.\n", f);
 }
@@ -150,6 +158,8 @@ static int cmd_run(int argc, char **argv)
 			fprintf(stderr, PROG ": %s\n", err);
 			return 1;
 		}
+		if (b->group_by_vm_set)
+			runner_group_by_vm_set(&m, scs, n); /* the order the run will take */
 		double total = 0;
 		printf("%-40s %6s %8s %6s %6s %8s %s\n", "scenario", "reserv", "load", "where", "bg_vms",
 		       "freq_hz", "protocols");
@@ -286,11 +296,75 @@ static int cmd_plot(int argc, char **argv)
 
 static int cmd_clean(void)
 {
-	char report[256];
+	char report[256], err[256];
+	/* A live run's testbed is not a leftover: refuse instead of breaking it. */
+	int lock = runner_lock(false, err, sizeof(err));
+	if (lock < 0) {
+		fprintf(stderr, PROG ": clean: %s\n", err);
+		return 2;
+	}
 	int rc = backend_netns.clean(report, sizeof(report));
 	printf("netns: %s\n", report);
+#ifdef HAVE_LIBVIRT_BACKEND
+	int rc2 = backend_libvirt.clean(report, sizeof(report));
+	printf("libvirt: %s\n", report);
+	if (rc2)
+		rc = rc2;
+#endif
+	close(lock);
 	return rc ? 2 : 0;
 }
+
+#ifdef HAVE_LIBVIRT_BACKEND
+/* Builds the guest image a libvirt run would use, so the first run does not wait for it. */
+static int cmd_image(int argc, char **argv)
+{
+	static struct matrix m;
+	char err[1024];
+	const char *cfg = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			cfg = argv[++i];
+		} else {
+			fprintf(stderr, PROG ": usage: image [-c MATRIX.cfg]\n");
+			return 1;
+		}
+	}
+	int rc = cfg ? matrix_load_file(cfg, &m, err, sizeof(err))
+		     : matrix_preset("quick", &m, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	char server[PATH_MAX], client[PATH_MAX], init[PATH_MAX];
+	const char *progs[] = { find_program("twamp-server", "twamp-server", server, sizeof(server)),
+				find_program("twamp-client", "twamp-client", client, sizeof(client)),
+				"ping", "stress-ng", "iperf3", "tcpdump" };
+	if (!progs[0] || !progs[1]) {
+		fprintf(stderr, PROG ": twamp-server or twamp-client not found (build twampkit first)\n");
+		return 2;
+	}
+	struct guest_image_req req = {
+		.cache_dir = m.image_cache, .kernel_package = m.kernel_package,
+		.init_path = guest_image_find_init(init, sizeof(init)),
+		.programs = progs, .n_programs = sizeof(progs) / sizeof(progs[0]),
+	};
+	if (!req.init_path) {
+		fprintf(stderr, PROG ": the guest agent's init was not found (set TK_GUEST_INIT)\n");
+		return 2;
+	}
+	struct guest_image img;
+	rc = guest_image_build(&req, &img, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 2;
+	}
+	printf("kernel  %s (%s, from %s)\ninitrd  %s (%s; %zu files, %.1f MiB unpacked)\nsha256  %s\n",
+	       img.kernel, img.kernel_version, img.kernel_package, img.initrd,
+	       img.cached ? "cached" : "built", img.files, (double)img.bytes / 1048576.0, img.hash);
+	return 0;
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -307,6 +381,10 @@ int main(int argc, char **argv)
 		return cmd_plot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "clean"))
 		return cmd_clean();
+#ifdef HAVE_LIBVIRT_BACKEND
+	if (!strcmp(cmd, "image"))
+		return cmd_image(argc - 1, argv + 1);
+#endif
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		usage(stdout);
 		return 0;
@@ -315,6 +393,6 @@ int main(int argc, char **argv)
 		printf(PROG " %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	fprintf(stderr, PROG ": unknown command '%s' (run, report, plot, clean)\n", cmd);
+	fprintf(stderr, PROG ": unknown command '%s' (run, report, plot, image, clean)\n", cmd);
 	return 1;
 }
