@@ -38,36 +38,11 @@ uint16_t icmp_checksum(const uint8_t *buf, size_t len)
 	return (uint16_t)~sum;
 }
 
-static int set_int(int fd, int level, int name, int value)
-{
-	return setsockopt(fd, level, name, &value, sizeof(value)) < 0 ? -errno : 0;
-}
-
 static void enable_options(struct icmp_socket *s, enum sock_ts_want want)
 {
-	int fd = s->fd;
 	memset(&s->caps, 0, sizeof(s->caps));
-	if (s->family == AF_INET) {
-		s->caps.recv_ttl = set_int(fd, IPPROTO_IP, IP_RECVTTL, 1) == 0;
-		s->caps.recv_tos = set_int(fd, IPPROTO_IP, IP_RECVTOS, 1) == 0;
-	} else {
-		s->caps.recv_ttl = set_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) == 0;
-		s->caps.recv_tos = set_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1) == 0;
-	}
-	s->caps.rx = SOCK_RX_USER;
-	s->caps.tx = SOCK_TX_USER;
-	if (want == SOCK_TS_USER)
-		return;
-	int rx = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-	int tx = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
-	if (set_int(fd, SOL_SOCKET, SO_TIMESTAMPING, rx | tx) == 0) {
-		s->caps.rx = SOCK_RX_TIMESTAMPING;
-		s->caps.tx = SOCK_TX_TIMESTAMPING;
-	} else if (set_int(fd, SOL_SOCKET, SO_TIMESTAMPING, rx) == 0) {
-		s->caps.rx = SOCK_RX_TIMESTAMPING;
-	} else if (set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) == 0) {
-		s->caps.rx = SOCK_RX_TIMESTAMPNS;
-	}
+	sock_enable_rx_meta(s->fd, s->family, &s->caps);
+	sock_enable_timestamps(s->fd, want, SOCK_F_TX_TS, &s->caps);
 }
 
 int icmp_open(struct icmp_socket *s, int family, const struct sockaddr *source, socklen_t srclen,

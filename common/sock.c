@@ -41,7 +41,7 @@ static int set_int(int fd, int level, int name, int value)
 	return 0;
 }
 
-static void enable_rx_meta(int fd, int family, struct sock_caps *caps)
+void sock_enable_rx_meta(int fd, int family, struct sock_caps *caps)
 {
 	if (family == AF_INET) {
 		caps->pktinfo = set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) == 0;
@@ -54,8 +54,8 @@ static void enable_rx_meta(int fd, int family, struct sock_caps *caps)
 	}
 }
 
-static void enable_timestamps(int fd, enum sock_ts_want want, unsigned flags,
-			      struct sock_caps *caps)
+void sock_enable_timestamps(int fd, enum sock_ts_want want, unsigned flags,
+			    struct sock_caps *caps)
 {
 	caps->rx = SOCK_RX_USER;
 	caps->tx = SOCK_TX_USER;
@@ -108,8 +108,8 @@ int sock_udp_open(const struct sockaddr *bind_addr, socklen_t len, enum sock_ts_
 		return err;
 	}
 	memset(caps, 0, sizeof(*caps));
-	enable_rx_meta(fd, family, caps);
-	enable_timestamps(fd, want, flags, caps);
+	sock_enable_rx_meta(fd, family, caps);
+	sock_enable_timestamps(fd, want, flags, caps);
 	return fd;
 }
 
@@ -169,6 +169,8 @@ void sock_parse_rx_cmsgs(const struct msghdr *msg, struct sock_rx_meta *meta)
 	/* CMSG_NXTHDR takes a non-const msghdr but does not modify it. */
 	struct msghdr *m = (struct msghdr *)(uintptr_t)msg;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_len < CMSG_LEN(0))
+			break; /* malformed: glibc does not check the first header */
 		size_t n = c->cmsg_len - CMSG_LEN(0);
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
 		    n >= sizeof(struct timespec) * 3) {
@@ -311,6 +313,8 @@ int sock_read_tx_timestamp(int fd, uint32_t *id, int64_t *ts_ns)
 
 	bool have_ts = false, have_id = false;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_len < CMSG_LEN(0))
+			break; /* malformed: glibc does not check the first header */
 		size_t n = c->cmsg_len - CMSG_LEN(0);
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
 		    n >= sizeof(struct timespec) * 3) {

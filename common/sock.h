@@ -51,6 +51,14 @@ const char *sock_tx_mode_name(enum sock_tx_ts_mode m);
 int sock_udp_open(const struct sockaddr *bind_addr, socklen_t len, enum sock_ts_want want,
 		  unsigned flags, struct sock_caps *caps);
 
+/*
+ * The option probing sock_udp_open does, for sockets opened elsewhere (ICMP):
+ * receive TTL/TOS/destination, and the best timestamping the kernel offers
+ * (SOCK_F_TX_TS in flags asks for TX stamps too).  Results go to *caps.
+ */
+void sock_enable_rx_meta(int fd, int family, struct sock_caps *caps);
+void sock_enable_timestamps(int fd, enum sock_ts_want want, unsigned flags, struct sock_caps *caps);
+
 /* TTL (IPv4) or unicast Hop Limit (IPv6) for everything sent on fd.  0 or -errno. */
 int sock_set_ttl(int fd, int family, int ttl);
 /* TOS octet (DSCP << 2 | ECN) or Traffic Class.  0 or -errno. */

@@ -54,7 +54,7 @@
 #define LNK_S "tk-lnk-s"
 #define LNK_R "tk-lnk-r"
 #define MAX_VMS (2 + 2 * MATRIX_MAX_BG_VMS)
-#define PID_REGISTRY "/run/lock/twamp-experiment-libvirt.pids"
+#define PID_REGISTRY TK_RUN_DIR "/libvirt.pids"
 #define CONSOLE_DIR "/var/log/libvirt/qemu"
 #define AGENT_HOLD 64
 
@@ -117,15 +117,6 @@ struct testbed {
 	char versions[4][96];
 };
 
-static void say(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 static double now_s(void)
 {
 	return (double)ts_monotonic_ns() / 1e9;
@@ -173,7 +164,7 @@ static int ev_start(struct testbed *tb, char *err, size_t errlen)
 	static bool registered;
 	if (!registered) {
 		if (virEventRegisterDefaultImpl() < 0) {
-			say(err, errlen, "cannot set up libvirt's event loop");
+			tk_errf(err, errlen, "cannot set up libvirt's event loop");
 			return -EIO;
 		}
 		registered = true;
@@ -182,7 +173,7 @@ static int ev_start(struct testbed *tb, char *err, size_t errlen)
 	tb->ev_timer = virEventAddTimeout(100, ev_tick, NULL, NULL);
 	tb->ev_stop = 0;
 	if (pthread_create(&tb->ev_thread, NULL, ev_main, tb) != 0) {
-		say(err, errlen, "cannot start the libvirt event thread");
+		tk_errf(err, errlen, "cannot start the libvirt event thread");
 		return -EAGAIN;
 	}
 	tb->ev_running = true;
@@ -207,11 +198,11 @@ static int agent_open(struct testbed *tb, struct vm *v, char *err, size_t errlen
 	struct lvhost *h = host_of(tb, v);
 	v->st = virStreamNew(h->conn, VIR_STREAM_NONBLOCK);
 	if (!v->st) {
-		say(err, errlen, "%s: cannot create a stream: %s", v->name, virGetLastErrorMessage());
+		tk_errf(err, errlen, "%s: cannot create a stream: %s", v->name, virGetLastErrorMessage());
 		return -EIO;
 	}
 	if (virDomainOpenChannel(v->dom, LV_AGENT_CHANNEL, v->st, VIR_DOMAIN_CHANNEL_FORCE) < 0) {
-		say(err, errlen, "%s: cannot open channel %s: %s", v->name, LV_AGENT_CHANNEL,
+		tk_errf(err, errlen, "%s: cannot open channel %s: %s", v->name, LV_AGENT_CHANNEL,
 		    virGetLastErrorMessage());
 		virStreamFree(v->st);
 		v->st = NULL;
@@ -286,7 +277,7 @@ static int agent_begin(struct testbed *tb, struct vm *v, const char *cmd, FILE *
 		       int timeout_ms, struct agent_cmd *c, char *err, size_t errlen)
 {
 	if (!v->st) {
-		say(err, errlen, "%s: no agent channel", v->name);
+		tk_errf(err, errlen, "%s: no agent channel", v->name);
 		return -ENOTCONN;
 	}
 	/* Whatever is left over belongs to an earlier, abandoned command. */
@@ -307,7 +298,7 @@ static int agent_begin(struct testbed *tb, struct vm *v, const char *cmd, FILE *
 	int rc = strchr(cmd, '\n') ? -EINVAL : agent_send(tb, v, line);
 	free(line);
 	if (rc)
-		say(err, errlen, "%s: cannot send to the agent (%s)", v->name, strerror(-rc));
+		tk_errf(err, errlen, "%s: cannot send to the agent (%s)", v->name, strerror(-rc));
 	return rc;
 }
 
@@ -320,7 +311,7 @@ static int agent_step(struct testbed *tb, struct vm *v, struct agent_cmd *c, int
 {
 	int n = agent_pull(v);
 	if (n < 0) {
-		say(err, errlen, "%s: agent channel %s", v->name, n == -EPIPE ? "closed" : "failed");
+		tk_errf(err, errlen, "%s: agent channel %s", v->name, n == -EPIPE ? "closed" : "failed");
 		return n;
 	}
 	char *m = v->len >= c->mlen ? memmem(v->buf, v->len, c->marker, c->mlen) : NULL;
@@ -349,7 +340,7 @@ static int agent_step(struct testbed *tb, struct vm *v, struct agent_cmd *c, int
 	if (stopped(tb))
 		return -EINTR;
 	if (now_s() > c->deadline) {
-		say(err, errlen, "%s: the agent did not answer in time", v->name);
+		tk_errf(err, errlen, "%s: the agent did not answer in time", v->name);
 		return -ETIMEDOUT;
 	}
 	if (n == 0)
@@ -380,7 +371,7 @@ static int agent_ok(struct testbed *tb, struct vm *v, const char *cmd, int timeo
 		const char *o = v->buf ? v->buf : "";
 		while (*o == '\n')
 			o++;
-		say(err, errlen, "%s: '%.80s' exited %d: %.160s", v->name, cmd, st, o);
+		tk_errf(err, errlen, "%s: '%.80s' exited %d: %.160s", v->name, cmd, st, o);
 		return -EIO;
 	}
 	return 0;
@@ -413,12 +404,12 @@ static int agent_fetch(struct testbed *tb, struct vm *v, const char *guest_path,
 	char *b = strstr(v->buf, "@@tk-file-begin\n");
 	char *e = b ? strstr(b, "@@tk-file-end") : NULL;
 	if (!b || !e) {
-		say(err, errlen, "%s: %s came back garbled", v->name, guest_path);
+		tk_errf(err, errlen, "%s: %s came back garbled", v->name, guest_path);
 		return -EBADMSG;
 	}
 	FILE *f = fopen(host_path, "wb");
 	if (!f) {
-		say(err, errlen, "cannot write %s: %s", host_path, strerror(errno));
+		tk_errf(err, errlen, "cannot write %s: %s", host_path, strerror(errno));
 		return -errno;
 	}
 	unsigned acc = 0;
@@ -435,7 +426,7 @@ static int agent_fetch(struct testbed *tb, struct vm *v, const char *guest_path,
 		}
 	}
 	if (fclose(f) != 0) {
-		say(err, errlen, "cannot write %s", host_path);
+		tk_errf(err, errlen, "cannot write %s", host_path);
 		return -EIO;
 	}
 	return 0;
@@ -443,21 +434,6 @@ static int agent_fetch(struct testbed *tb, struct vm *v, const char *guest_path,
 
 /* --- the network on this host ------------------------------------------------ */
 
-static int run(char *err, size_t errlen, char *const argv[])
-{
-	char out[256];
-	int rc = exec_run_capture_err(argv, NULL, out, sizeof(out));
-	if (rc == 0)
-		return 0;
-	char cmd[256] = "";
-	for (int i = 0; argv[i] && strlen(cmd) < 160; i++)
-		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i ? " " : "", argv[i]);
-	say(err, errlen, "'%s' failed (%d): %s", cmd, rc, out[0] ? out : "no message");
-	return rc < 0 ? rc : -EIO;
-}
-
-#define RUN(...) do { char *const argv_[] = { __VA_ARGS__, NULL }; \
-	int rc_ = run(err, errlen, argv_); if (rc_) return rc_; } while (0)
 
 static bool link_exists(const char *dev)
 {
@@ -488,16 +464,16 @@ static int make_net(struct testbed *tb, char *err, size_t errlen)
 	link_del(BR_S);
 	link_del(BR_R);
 	tb->made_net = true;
-	RUN("ip", "link", "add", BR_S, "type", "bridge", "stp_state", "0");
-	RUN("ip", "link", "add", BR_R, "type", "bridge", "stp_state", "0");
-	RUN("ip", "link", "add", LNK_S, "type", "veth", "peer", "name", LNK_R);
+	EXEC_RUN("ip", "link", "add", BR_S, "type", "bridge", "stp_state", "0");
+	EXEC_RUN("ip", "link", "add", BR_R, "type", "bridge", "stp_state", "0");
+	EXEC_RUN("ip", "link", "add", LNK_S, "type", "veth", "peer", "name", LNK_R);
 	const char *devs[] = { BR_S, BR_R, LNK_S, LNK_R };
 	for (int i = 0; i < 4; i++)
 		no_ipv6(devs[i]); /* the host itself never talks on the testbed */
-	RUN("ip", "link", "set", LNK_S, "master", BR_S, "up");
-	RUN("ip", "link", "set", LNK_R, "master", BR_R, "up");
-	RUN("ip", "link", "set", BR_S, "up");
-	RUN("ip", "link", "set", BR_R, "up");
+	EXEC_RUN("ip", "link", "set", LNK_S, "master", BR_S, "up");
+	EXEC_RUN("ip", "link", "set", LNK_R, "master", BR_R, "up");
+	EXEC_RUN("ip", "link", "set", BR_S, "up");
+	EXEC_RUN("ip", "link", "set", BR_R, "up");
 	return 0;
 }
 
@@ -749,7 +725,7 @@ static int lv_check(const struct testbed_cfg *cfg, char *err, size_t errlen)
 	const char *progs[] = { cfg->server_path, cfg->client_path };
 	for (size_t i = 0; i < 2; i++) {
 		if (!progs[i] || access(progs[i], X_OK) != 0) {
-			say(err, errlen, "%s not found (build twampkit first)",
+			tk_errf(err, errlen, "%s not found (build twampkit first)",
 			    progs[i] ? progs[i] : (i ? "twamp-client" : "twamp-server"));
 			return -ENOENT;
 		}
@@ -760,30 +736,30 @@ static int lv_check(const struct testbed_cfg *cfg, char *err, size_t errlen)
 	};
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
 		if (!exec_have_program(needed[i][0])) {
-			say(err, errlen, "%s not found (it is copied into the guests): apt-get install %s",
+			tk_errf(err, errlen, "%s not found (it is copied into the guests): apt-get install %s",
 			    needed[i][0], needed[i][1]);
 			return -ENOENT;
 		}
 	if (m->capture && (!cfg->capture_path || access(cfg->capture_path, X_OK) != 0)) {
-		say(err, errlen, "matrix key 'capture': twamp-capture not found (apt-get install "
+		tk_errf(err, errlen, "matrix key 'capture': twamp-capture not found (apt-get install "
 			"libpcap-dev and rebuild, or set capture = false)");
 		return -ENOENT;
 	}
 	bool local = uri_is_local(m->libvirt_uri[0]) &&
 		     (m->n_libvirt_uri < 2 || uri_is_local(m->libvirt_uri[1]));
 	if (local && geteuid() != 0) {
-		say(err, errlen, "the libvirt backend needs root here (bridges, taps, qemu:///system)");
+		tk_errf(err, errlen, "the libvirt backend needs root here (bridges, taps, qemu:///system)");
 		return -EPERM;
 	}
 	if (m->n_libvirt_uri == 2 && m->n_libvirt_bridge != 2 &&
 	    strcmp(m->libvirt_uri[0], m->libvirt_uri[1]) != 0) {
-		say(err, errlen, "matrix key 'libvirt_bridge': two hosts need the name of the bridge "
+		tk_errf(err, errlen, "matrix key 'libvirt_bridge': two hosts need the name of the bridge "
 			"on each, joined by the host link (see README, two-host testbed)");
 		return -EINVAL;
 	}
 	char init[PATH_MAX];
 	if (!guest_image_find_init(init, sizeof(init))) {
-		say(err, errlen, "the guest agent's init (experiments/guest_agent/init) was not found: "
+		tk_errf(err, errlen, "the guest agent's init (experiments/guest_agent/init) was not found: "
 			"set TK_GUEST_INIT or TK_SRCDIR");
 		return -ENOENT;
 	}
@@ -857,11 +833,11 @@ static int lv_prepare(const struct testbed_cfg *cfg, struct testbed **out, char 
 			return rc;
 		h->ncpus = lv_host_cpus(h->conn);
 		if (h->ncpus < 1) {
-			say(err, errlen, "%s: cannot read the host's CPU count", h->uri);
+			tk_errf(err, errlen, "%s: cannot read the host's CPU count", h->uri);
 			return -EIO;
 		}
 		if (m->reservation[1] && h->ncpus < 2) {
-			say(err, errlen, "matrix key 'reservation': %s has %d CPU, a reserved core needs 2",
+			tk_errf(err, errlen, "matrix key 'reservation': %s has %d CPU, a reserved core needs 2",
 			    h->uri, h->ncpus);
 			return -EINVAL;
 		}
@@ -991,7 +967,7 @@ static int lv_capture_start(struct testbed *tb, const char *json_path, const cha
 {
 	char *bin = exec_arg(tb->cfg.capture_path);
 	if (!bin || access(bin, X_OK) != 0) {
-		say(err, errlen, "twamp-capture not built (libpcap missing at configure time)");
+		tk_errf(err, errlen, "twamp-capture not built (libpcap missing at configure time)");
 		return -ENOENT;
 	}
 	tk_path(tb->cap_json, sizeof(tb->cap_json), "%s", json_path);
@@ -1041,7 +1017,7 @@ static int lv_capture_start(struct testbed *tb, const char *json_path, const cha
 	struct exec_opts o = { .stdout_path = log, .new_session = true };
 	int rc = exec_spawn(argv, &o, &tb->capture_pid);
 	if (rc) {
-		say(err, errlen, "cannot start twamp-capture: %s", strerror(-rc));
+		tk_errf(err, errlen, "cannot start twamp-capture: %s", strerror(-rc));
 		return rc;
 	}
 	for (int waited = 0; waited < 10000; waited += 10) {
@@ -1056,12 +1032,12 @@ static int lv_capture_start(struct testbed *tb, const char *json_path, const cha
 			return 0;
 		if (waitpid(tb->capture_pid, NULL, WNOHANG) == tb->capture_pid) {
 			tb->capture_pid = 0;
-			say(err, errlen, "twamp-capture exited at start (see %s)", log);
+			tk_errf(err, errlen, "twamp-capture exited at start (see %s)", log);
 			return -ECHILD;
 		}
 		nap_ms(10);
 	}
-	say(err, errlen, "twamp-capture did not become ready (see %s)", log);
+	tk_errf(err, errlen, "twamp-capture did not become ready (see %s)", log);
 	return -ETIMEDOUT;
 }
 
@@ -1088,7 +1064,7 @@ static int capture_offline(struct testbed *tb, const char *const *points, int np
 	struct exec_opts o = { .stdout_path = log };
 	int rc = exec_run(argv, &o, 120000);
 	if (rc != 0) {
-		say(err, errlen, "twamp-capture -r failed (%d), see %s", rc, log);
+		tk_errf(err, errlen, "twamp-capture -r failed (%d), see %s", rc, log);
 		return -EIO;
 	}
 	return 0;
@@ -1104,7 +1080,7 @@ static int lv_capture_stop(struct testbed *tb, char *err, size_t errlen)
 		int r = exec_wait(tb->capture_pid, 10000);
 		tb->capture_pid = 0;
 		if (r != 0) {
-			say(err, errlen, "twamp-capture failed (%d), see %s/twamp-capture.log", r,
+			tk_errf(err, errlen, "twamp-capture failed (%d), see %s/twamp-capture.log", r,
 			    tb->logdir);
 			rc = -EIO;
 		}
@@ -1184,7 +1160,7 @@ static int lv_probe(struct testbed *tb, const struct probe_request *req, char *e
 			return rc;
 		/* 0: answered; 1: nothing came back, still a valid (all lost) result. */
 		if (st != 0 && st != 1) {
-			say(err, errlen, "twamp-client in %s failed (%d): %.200s", vs->name, st,
+			tk_errf(err, errlen, "twamp-client in %s failed (%d): %.200s", vs->name, st,
 			    vs->buf ? vs->buf : "");
 			return -EIO;
 		}
@@ -1195,7 +1171,7 @@ static int lv_probe(struct testbed *tb, const struct probe_request *req, char *e
 		 req->count, 1.0 / req->freq_hz, probe_timeout_s(tb));
 	FILE *f = fopen(req->out_path, "w");
 	if (!f) {
-		say(err, errlen, "cannot write %s: %s", req->out_path, strerror(errno));
+		tk_errf(err, errlen, "cannot write %s: %s", req->out_path, strerror(errno));
 		return -errno;
 	}
 	rc = agent_run(tb, vs, cmd, f, timeout_ms, &st, err, errlen);
@@ -1205,7 +1181,7 @@ static int lv_probe(struct testbed *tb, const struct probe_request *req, char *e
 		return rc;
 	/* ping exits 1 when replies were missing: the output still tells what happened. */
 	if (st != 0 && st != 1) {
-		say(err, errlen, "ping in %s failed (%d)", vs->name, st);
+		tk_errf(err, errlen, "ping in %s failed (%d)", vs->name, st);
 		return -EIO;
 	}
 	return 0;

@@ -46,7 +46,7 @@
 #define MAX_LOAD (MATRIX_MAX_BG_VMS * 2)
 #define CG_PREFIX "tk-"
 /* Processes the netns testbed started, for clean after a crash. */
-#define PID_REGISTRY "/run/lock/twamp-experiment-netns.pids"
+#define PID_REGISTRY TK_RUN_DIR "/netns.pids"
 
 struct cgroups {
 	int version;                 /* 0: none usable, 1 or 2 */
@@ -69,38 +69,12 @@ struct testbed {
 	const struct scenario *sc;
 	pid_t server_pid;
 	pid_t load_pids[MAX_LOAD];
+	bool load_reaped[MAX_LOAD];  /* leader already waited for: never signal its PID again */
 	size_t n_load;
 	pid_t capture_pid;
 	char logdir[PATH_MAX];
 };
 
-static void say(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
-/* Runs one command vector; on failure err names the command and its first stderr line. */
-static int run(char *err, size_t errlen, const char *netns, char *const argv[])
-{
-	char out[256];
-	int rc = exec_run_capture_err(argv, netns, out, sizeof(out));
-	if (rc == 0)
-		return 0;
-	char cmd[256] = "";
-	for (int i = 0; argv[i] && strlen(cmd) < 160; i++)
-		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i ? " " : "", argv[i]);
-	say(err, errlen, "'%s' failed (%d): %s", cmd, rc, out[0] ? out : "no message");
-	return rc < 0 ? rc : -EIO;
-}
-
-#define RUN(...) do { char *const argv_[] = { __VA_ARGS__, NULL }; \
-	int rc_ = run(err, errlen, NULL, argv_); if (rc_) return rc_; } while (0)
-#define RUN_NS(ns, ...) do { char *const argv_[] = { __VA_ARGS__, NULL }; \
-	int rc_ = run(err, errlen, ns, argv_); if (rc_) return rc_; } while (0)
 
 static const char *const needed[][2] = {
 	{ "ip", "iproute2" }, { "tc", "iproute2" }, { "ss", "iproute2" },
@@ -110,31 +84,31 @@ static const char *const needed[][2] = {
 static int netns_check(const struct testbed_cfg *cfg, char *err, size_t errlen)
 {
 	if (geteuid() != 0) {
-		say(err, errlen, "the netns backend needs root (network namespaces, tc, cgroups)");
+		tk_errf(err, errlen, "the netns backend needs root (network namespaces, tc, cgroups)");
 		return -EPERM;
 	}
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		if (!exec_have_program(needed[i][0])) {
-			say(err, errlen, "%s not found: apt-get install %s", needed[i][0], needed[i][1]);
+			tk_errf(err, errlen, "%s not found: apt-get install %s", needed[i][0], needed[i][1]);
 			return -ENOENT;
 		}
 	}
 	const char *progs[] = { cfg->server_path, cfg->client_path };
 	for (size_t i = 0; i < 2; i++) {
 		if (!progs[i] || access(progs[i], X_OK) != 0) {
-			say(err, errlen, "%s not found (build twampkit first)",
+			tk_errf(err, errlen, "%s not found (build twampkit first)",
 			    progs[i] ? progs[i] : (i ? "twamp-client" : "twamp-server"));
 			return -ENOENT;
 		}
 	}
 	if (cfg->m->capture && (!cfg->capture_path || access(cfg->capture_path, X_OK) != 0)) {
-		say(err, errlen, "matrix key 'capture': twamp-capture not found (configure found no libpcap: "
+		tk_errf(err, errlen, "matrix key 'capture': twamp-capture not found (configure found no libpcap: "
 			"apt-get install libpcap-dev and rebuild, or set capture = false)");
 		return -ENOENT;
 	}
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (cfg->m->reservation[1] && ncpu < 2) {
-		say(err, errlen, "matrix key 'reservation': a reserved core needs at least 2 CPUs, this host has %ld", ncpu);
+		tk_errf(err, errlen, "matrix key 'reservation': a reserved core needs at least 2 CPUs, this host has %ld", ncpu);
 		return -EINVAL;
 	}
 	return 0;
@@ -238,15 +212,15 @@ static int add_vm(struct testbed *tb, const char *vm_ns, const char *host_ns, co
 		  const char *addr, char *err, size_t errlen)
 {
 	(void)tb;
-	RUN("ip", "netns", "add", exec_arg(vm_ns));
-	RUN("ip", "link", "add", "eth0", "netns", exec_arg(vm_ns), "type", "veth", "peer", "name",
+	EXEC_RUN("ip", "netns", "add", exec_arg(vm_ns));
+	EXEC_RUN("ip", "link", "add", "eth0", "netns", exec_arg(vm_ns), "type", "veth", "peer", "name",
 	    exec_arg(port), "netns", exec_arg(host_ns));
-	RUN("ip", "-n", exec_arg(host_ns), "link", "set", exec_arg(port), "master", "tk-br", "up");
-	RUN("ip", "-n", exec_arg(vm_ns), "link", "set", "lo", "up");
+	EXEC_RUN("ip", "-n", exec_arg(host_ns), "link", "set", exec_arg(port), "master", "tk-br", "up");
+	EXEC_RUN("ip", "-n", exec_arg(vm_ns), "link", "set", "lo", "up");
 	char cidr[32];
 	tk_path(cidr, sizeof(cidr), "%s/16", addr);
-	RUN("ip", "-n", exec_arg(vm_ns), "addr", "add", cidr, "dev", "eth0");
-	RUN("ip", "-n", exec_arg(vm_ns), "link", "set", "eth0", "up");
+	EXEC_RUN("ip", "-n", exec_arg(vm_ns), "addr", "add", cidr, "dev", "eth0");
+	EXEC_RUN("ip", "-n", exec_arg(vm_ns), "link", "set", "eth0", "up");
 	return 0;
 }
 
@@ -270,10 +244,10 @@ static int shape_link(struct testbed *tb, char *err, size_t errlen)
 		char *const argv[] = { "tc", "-n", side ? NS_HR : NS_HS, "qdisc", "add", "dev",
 				       side ? "tk-lnk-r" : "tk-lnk-s", "root", "tbf", "rate", rate,
 				       "burst", burst, "latency", lat, NULL };
-		int rc = run(msg, sizeof(msg), NULL, argv);
+		int rc = exec_run_checked(msg, sizeof(msg), NULL, argv);
 		if (rc) {
 			snprintf(tb->shaping, sizeof(tb->shaping), "unshaped: tbf unavailable (%.100s)", msg);
-			say(err, errlen, "cannot shape the host link with tbf: %s", msg);
+			tk_errf(err, errlen, "cannot shape the host link with tbf: %s", msg);
 			return rc;
 		}
 	}
@@ -302,19 +276,19 @@ static void tool_version(char *out, size_t len, char *const argv[])
 
 static int build(struct testbed *tb, char *err, size_t errlen)
 {
-	RUN("ip", "netns", "add", NS_HS);
-	RUN("ip", "netns", "add", NS_HR);
+	EXEC_RUN("ip", "netns", "add", NS_HS);
+	EXEC_RUN("ip", "netns", "add", NS_HR);
 	tb->built = true;
 	const char *hosts[2] = { NS_HS, NS_HR };
 	for (int i = 0; i < 2; i++) {
-		RUN("ip", "-n", exec_arg(hosts[i]), "link", "set", "lo", "up");
-		RUN("ip", "-n", exec_arg(hosts[i]), "link", "add", "tk-br", "type", "bridge");
-		RUN("ip", "-n", exec_arg(hosts[i]), "link", "set", "tk-br", "up");
+		EXEC_RUN("ip", "-n", exec_arg(hosts[i]), "link", "set", "lo", "up");
+		EXEC_RUN("ip", "-n", exec_arg(hosts[i]), "link", "add", "tk-br", "type", "bridge");
+		EXEC_RUN("ip", "-n", exec_arg(hosts[i]), "link", "set", "tk-br", "up");
 	}
-	RUN("ip", "link", "add", "tk-lnk-s", "netns", NS_HS, "type", "veth", "peer", "name",
+	EXEC_RUN("ip", "link", "add", "tk-lnk-s", "netns", NS_HS, "type", "veth", "peer", "name",
 	    "tk-lnk-r", "netns", NS_HR);
-	RUN("ip", "-n", NS_HS, "link", "set", "tk-lnk-s", "master", "tk-br", "up");
-	RUN("ip", "-n", NS_HR, "link", "set", "tk-lnk-r", "master", "tk-br", "up");
+	EXEC_RUN("ip", "-n", NS_HS, "link", "set", "tk-lnk-s", "master", "tk-br", "up");
+	EXEC_RUN("ip", "-n", NS_HR, "link", "set", "tk-lnk-r", "master", "tk-br", "up");
 	int rc = add_vm(tb, NS_VS, NS_HS, "tk-vm", ADDR_VS, err, errlen);
 	if (!rc)
 		rc = add_vm(tb, NS_VR, NS_HR, "tk-vm", ADDR_VR, err, errlen);
@@ -357,7 +331,7 @@ static int netns_prepare(const struct testbed_cfg *cfg, struct testbed **out, ch
 		return rc;
 	cg_setup(tb);
 	if (cfg->m->reservation[1] && tb->cg.version == 0) {
-		say(err, errlen, "matrix key 'reservation': no cgroup cpuset controller found "
+		tk_errf(err, errlen, "matrix key 'reservation': no cgroup cpuset controller found "
 			"(mount cgroup v1 cpuset or enable cpuset in cgroup v2)");
 		return -ENOTSUP;
 	}
@@ -374,13 +348,15 @@ static int netns_prepare(const struct testbed_cfg *cfg, struct testbed **out, ch
 
 /* --- per scenario ---------------------------------------------------------- */
 
-static int wait_udp_listen(const char *ns, const char *port, int timeout_ms, const char *logdir)
+/* Waits until something in ns listens on port ("-Hlun" for UDP, "-Hltn" for TCP). */
+static int wait_listen(const char *ns, const char *ss_flags, const char *port, int timeout_ms,
+		       const char *logdir)
 {
 	char path[PATH_MAX];
 	tk_path(path, sizeof(path), "%s/ss.out", logdir);
 	char filter[32];
 	tk_path(filter, sizeof(filter), "sport = :%s", port);
-	char *const argv[] = { "ss", "-Hlun", filter, NULL };
+	char *const argv[] = { "ss", exec_arg(ss_flags), filter, NULL };
 	for (int waited = 0; waited < timeout_ms; waited += 20) {
 		struct exec_opts o = { .netns = ns, .stdout_path = path };
 		if (exec_run(argv, &o, 5000) == 0) {
@@ -405,11 +381,11 @@ static int netns_scenario_begin(struct testbed *tb, const struct scenario *sc, c
 			       .new_session = true };
 	int rc = exec_spawn(argv, &o, &tb->server_pid);
 	if (rc) {
-		say(err, errlen, "cannot start twamp-server in %s: %s", NS_VR, strerror(-rc));
+		tk_errf(err, errlen, "cannot start twamp-server in %s: %s", NS_VR, strerror(-rc));
 		return rc;
 	}
-	if (wait_udp_listen(NS_VR, "862", 5000, tb->logdir) < 0) {
-		say(err, errlen, "twamp-server in %s did not start listening (see %s)", NS_VR, log);
+	if (wait_listen(NS_VR, "-Hlun", "862", 5000, tb->logdir) < 0) {
+		tk_errf(err, errlen, "twamp-server in %s did not start listening (see %s)", NS_VR, log);
 		return -ETIMEDOUT;
 	}
 	return 0;
@@ -419,7 +395,7 @@ static int spawn_load(struct testbed *tb, const char *ns, char *const argv[], co
 		      int i, char *err, size_t errlen)
 {
 	if (tb->n_load == MAX_LOAD) {
-		say(err, errlen, "too many load processes");
+		tk_errf(err, errlen, "too many load processes");
 		return -E2BIG;
 	}
 	char log[PATH_MAX];
@@ -429,9 +405,10 @@ static int spawn_load(struct testbed *tb, const char *ns, char *const argv[], co
 	pid_t pid;
 	int rc = exec_spawn(argv, &o, &pid);
 	if (rc) {
-		say(err, errlen, "cannot start %s in %s: %s", argv[0], ns, strerror(-rc));
+		tk_errf(err, errlen, "cannot start %s in %s: %s", argv[0], ns, strerror(-rc));
 		return rc;
 	}
+	tb->load_reaped[tb->n_load] = false;
 	tb->load_pids[tb->n_load++] = pid;
 	return 0;
 }
@@ -476,11 +453,12 @@ static int netns_load_start(struct testbed *tb, const struct scenario *sc, char 
 			rc = spawn_load(tb, srv_ns, srv, "iperf3-server", i, err, errlen);
 			if (rc)
 				break;
-			if (wait_udp_listen(srv_ns, "5201", 0, tb->logdir) < 0) {
-				/* iperf3 listens on TCP; give it a moment, checked below by the client. */
+			if (wait_listen(srv_ns, "-Hltn", "5201", 5000, tb->logdir) < 0) {
+				tk_errf(err, errlen, "iperf3 server in %s did not start listening (logs in %s)",
+					srv_ns, tb->logdir);
+				rc = -ETIMEDOUT;
+				break;
 			}
-			struct timespec nap = { 0, 150 * 1000000 };
-			nanosleep(&nap, NULL);
 			snprintf(streams, sizeof(streams), "%d", m->net_streams > 0 ? m->net_streams : 1);
 			char *const cli[] = { "iperf3", "-c", srv_addr, "-p", "5201", "-t", "3600",
 					      "-P", streams, NULL };
@@ -497,8 +475,10 @@ static int netns_load_start(struct testbed *tb, const struct scenario *sc, char 
 	struct timespec settle = { m->settle_ns / 1000000000, m->settle_ns % 1000000000 };
 	nanosleep(&settle, NULL);
 	for (size_t k = 0; k < tb->n_load; k++) {
-		if (kill(tb->load_pids[k], 0) < 0 || waitpid(tb->load_pids[k], NULL, WNOHANG) != 0) {
-			say(err, errlen, "a %s load process exited early (logs in %s)",
+		pid_t w = waitpid(tb->load_pids[k], NULL, WNOHANG);
+		if (w != 0) {
+			tb->load_reaped[k] = true;
+			tk_errf(err, errlen, "a %s load process exited early (logs in %s)",
 			    load_type_name(sc->load), tb->logdir);
 			return -ECHILD;
 		}
@@ -512,14 +492,15 @@ static int netns_load_stop(struct testbed *tb, char *err, size_t errlen)
 	for (size_t k = 0; k < tb->n_load; k++)
 		kill(-tb->load_pids[k], SIGTERM);
 	for (size_t k = 0; k < tb->n_load; k++)
-		exec_stop(tb->load_pids[k], SIGTERM, 5000);
+		if (!tb->load_reaped[k])
+			exec_stop(tb->load_pids[k], SIGTERM, 5000);
 	for (size_t k = 0; k < tb->n_load; k++) {
 		/* Verified gone: no process left in its group. */
 		for (int tries = 0; kill(-tb->load_pids[k], 0) == 0; tries++) {
 			if (tries == 100) {
 				kill(-tb->load_pids[k], SIGKILL);
 			} else if (tries > 300) {
-				say(err, errlen, "load process group %d does not go away", (int)tb->load_pids[k]);
+				tk_errf(err, errlen, "load process group %d does not go away", (int)tb->load_pids[k]);
 				return -EBUSY;
 			}
 			struct timespec nap = { 0, 10 * 1000000 };
@@ -536,7 +517,7 @@ static int netns_capture_start(struct testbed *tb, const char *json_path, const 
 	char log[PATH_MAX];
 	char *bin = exec_arg(tb->cfg.capture_path);
 	if (!bin || access(bin, X_OK) != 0) {
-		say(err, errlen, "twamp-capture not built (libpcap missing at configure time)");
+		tk_errf(err, errlen, "twamp-capture not built (libpcap missing at configure time)");
 		return -ENOENT;
 	}
 	tk_path(log, sizeof(log), "%s/twamp-capture.log", tb->logdir);
@@ -560,7 +541,7 @@ static int netns_capture_start(struct testbed *tb, const char *json_path, const 
 			       .new_session = true };
 	int rc = exec_spawn(argv, &o, &tb->capture_pid);
 	if (rc) {
-		say(err, errlen, "cannot start twamp-capture: %s", strerror(-rc));
+		tk_errf(err, errlen, "cannot start twamp-capture: %s", strerror(-rc));
 		return rc;
 	}
 	/* Ready when it says so on its log (it prints once every handle is open). */
@@ -570,13 +551,13 @@ static int netns_capture_start(struct testbed *tb, const char *json_path, const 
 			return 0;
 		if (waitpid(tb->capture_pid, NULL, WNOHANG) == tb->capture_pid) {
 			tb->capture_pid = 0;
-			say(err, errlen, "twamp-capture exited at start (see %s)", log);
+			tk_errf(err, errlen, "twamp-capture exited at start (see %s)", log);
 			return -ECHILD;
 		}
 		struct timespec nap = { 0, 10 * 1000000 };
 		nanosleep(&nap, NULL);
 	}
-	say(err, errlen, "twamp-capture did not become ready (see %s)", log);
+	tk_errf(err, errlen, "twamp-capture did not become ready (see %s)", log);
 	return -ETIMEDOUT;
 }
 
@@ -591,7 +572,7 @@ static int netns_capture_stop(struct testbed *tb, char *err, size_t errlen)
 	int rc = exec_wait(tb->capture_pid, 10000);
 	tb->capture_pid = 0;
 	if (rc != 0) {
-		say(err, errlen, "twamp-capture failed (%d), see %s/twamp-capture.log", rc, tb->logdir);
+		tk_errf(err, errlen, "twamp-capture failed (%d), see %s/twamp-capture.log", rc, tb->logdir);
 		return -EIO;
 	}
 	return 0;
@@ -616,7 +597,7 @@ static int netns_probe(struct testbed *tb, const struct probe_request *req, char
 		/* 0: answered; 1: nothing came back, still a valid (all lost) result. */
 		if (rc == 0 || rc == 1)
 			return 0;
-		say(err, errlen, "twamp-client failed (%d), see %s", rc, log);
+		tk_errf(err, errlen, "twamp-client failed (%d), see %s", rc, log);
 		return rc < 0 ? rc : -EIO;
 	}
 	/* iputils ping: -D wall-clock stamps, -n numeric, -W 1 s timeout per reply. */
@@ -630,7 +611,7 @@ static int netns_probe(struct testbed *tb, const struct probe_request *req, char
 	/* ping exits 1 when replies were missing: the output still tells what happened. */
 	if (rc == 0 || rc == 1)
 		return 0;
-	say(err, errlen, "ping failed (%d), see %s", rc, log);
+	tk_errf(err, errlen, "ping failed (%d), see %s", rc, log);
 	return rc < 0 ? rc : -EIO;
 }
 

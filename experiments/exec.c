@@ -22,6 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
+void tk_errf(char *err, size_t len, const char *fmt, ...)
+{
+	if (!err || !len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
 int tk_path(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -70,23 +80,52 @@ static unsigned long long start_time(pid_t pid)
 	return v;
 }
 
+int tk_run_open(const char *path, int flags)
+{
+	if (mkdir(TK_RUN_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	struct stat st;
+	if (lstat(TK_RUN_DIR, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return -EPERM;
+	int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022)) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
 static void registry_add(pid_t pid)
 {
 	if (!registry)
 		return;
-	FILE *f = fopen(registry, "a");
-	if (!f)
+	int fd = tk_run_open(registry, O_WRONLY | O_CREAT | O_APPEND);
+	if (fd < 0)
 		return;
-	fprintf(f, "%d %llu\n", (int)pid, start_time(pid));
-	fclose(f);
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%d %llu\n", (int)pid, start_time(pid));
+	if (write(fd, line, (size_t)n) < 0) {
+		/* best effort: clean falls back to the namespaces' process lists */
+	}
+	close(fd);
 }
 
 int exec_registry_kill(const char *path, int *killed)
 {
 	*killed = 0;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
+	int fd = tk_run_open(path, O_RDONLY);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
 	int pid;
 	unsigned long long st;
 	while (fscanf(f, "%d %llu", &pid, &st) == 2) {
@@ -314,6 +353,19 @@ int exec_run_capture_err(char *const argv[], const char *netns, char *err, size_
 	}
 	unlink(path);
 	return rc;
+}
+
+int exec_run_checked(char *err, size_t errlen, const char *netns, char *const argv[])
+{
+	char out[256];
+	int rc = exec_run_capture_err(argv, netns, out, sizeof(out));
+	if (rc == 0)
+		return 0;
+	char cmd[256] = "";
+	for (int i = 0; argv[i] && strlen(cmd) < 160; i++)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i ? " " : "", argv[i]);
+	tk_errf(err, errlen, "'%s' failed (%d): %s", cmd, rc, out[0] ? out : "no message");
+	return rc < 0 ? rc : -EIO;
 }
 
 int exec_stop(pid_t pid, int sig, int grace_ms)

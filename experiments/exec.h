@@ -22,6 +22,9 @@ static inline char *exec_arg(const char *s)
 	return (char *)(uintptr_t)s;
 }
 
+/* One-line error message into err[0..len) (NULL or 0: nothing), for the -errno + message convention. */
+void tk_errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /*
  * snprintf for paths and names: returns 0, or -ENAMETOOLONG (buf then
  * holds "") so a truncated path can never be used by mistake.
@@ -41,6 +44,20 @@ struct exec_opts {
  * returns -EINTR, so SIGINT/SIGTERM of the harness cut a long probe short.
  */
 void exec_set_abort_flag(volatile sig_atomic_t *flag);
+
+/*
+ * Root-owned state of the harness (lock, PID registries).  Not /run/lock:
+ * that is world-writable, and root must never act on a file another user
+ * could have planted there.
+ */
+#define TK_RUN_DIR "/run/twampkit"
+
+/*
+ * Creates TK_RUN_DIR (0700) if needed and opens path inside it with flags
+ * (O_NOFOLLOW added); refuses a file not owned by us or writable by others.
+ * Returns the fd or -errno.
+ */
+int tk_run_open(const char *path, int flags);
 
 /*
  * Every process exec_spawn starts is appended to this registry file as
@@ -66,6 +83,16 @@ int exec_run(char *const argv[], const struct exec_opts *o, int timeout_ms);
 
 /* Runs argv quietly; on non-zero status copies up to errlen-1 octets of its stderr into err. */
 int exec_run_capture_err(char *const argv[], const char *netns, char *err, size_t errlen);
+
+/*
+ * Runs argv (in netns when non-NULL); on failure err names the command and
+ * its first line of stderr.  0, or -errno / -EIO.
+ */
+int exec_run_checked(char *err, size_t errlen, const char *netns, char *const argv[]);
+
+/* In a function with char *err and size_t errlen: run, and return its error on failure. */
+#define EXEC_RUN(...) do { char *const argv_[] = { __VA_ARGS__, NULL }; \
+	int rc_ = exec_run_checked(err, errlen, NULL, argv_); if (rc_) return rc_; } while (0)
 
 /* SIGTERM, wait up to grace_ms, then SIGKILL; reaps.  0 or -errno. */
 int exec_stop(pid_t pid, int sig, int grace_ms);

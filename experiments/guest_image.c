@@ -47,15 +47,6 @@ struct image {
 	char modules_list[1024];        /* /etc/tk-modules */
 };
 
-static void say(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 static bool is_file(const char *p)
 {
 	struct stat st;
@@ -103,13 +94,13 @@ static struct entry *add(struct image *im, const char *path, unsigned mode, char
 		if (!strcmp(im->e[i].path, path))
 			return &im->e[i]; /* the same library twice */
 	if (im->n == MAX_ENTRIES) {
-		say(err, errlen, "initramfs: more than %d entries", MAX_ENTRIES);
+		tk_errf(err, errlen, "initramfs: more than %d entries", MAX_ENTRIES);
 		return NULL;
 	}
 	struct entry *e = &im->e[im->n];
 	memset(e, 0, sizeof(*e));
 	if (tk_path(e->path, sizeof(e->path), "%s", path)) {
-		say(err, errlen, "initramfs: path too long: %s", path);
+		tk_errf(err, errlen, "initramfs: path too long: %s", path);
 		return NULL;
 	}
 	e->mode = mode;
@@ -136,7 +127,7 @@ static int add_file(struct image *im, const char *path, const char *src, unsigne
 	if (tk_path(e->src, sizeof(e->src), "%s", src))
 		return -ENAMETOOLONG;
 	if (!is_file(src)) {
-		say(err, errlen, "initramfs: %s is not a readable file", src);
+		tk_errf(err, errlen, "initramfs: %s is not a readable file", src);
 		return -ENOENT;
 	}
 	return 0;
@@ -200,7 +191,7 @@ static int add_libraries(struct image *im, const char *bin, char *err, size_t er
 	int st;
 	char *out = capture_stdout(argv, &st);
 	if (!out) {
-		say(err, errlen, "cannot run ldd on %s", bin);
+		tk_errf(err, errlen, "cannot run ldd on %s", bin);
 		return -EIO;
 	}
 	if (st != 0) {
@@ -212,7 +203,7 @@ static int add_libraries(struct image *im, const char *bin, char *err, size_t er
 	char *save = NULL;
 	for (char *line = strtok_r(out, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
 		if (strstr(line, "not found")) {
-			say(err, errlen, "%s needs a library that is missing: %s", bin, line);
+			tk_errf(err, errlen, "%s needs a library that is missing: %s", bin, line);
 			rc = -ENOENT;
 			break;
 		}
@@ -244,7 +235,7 @@ static int resolve_package(const char *pkg, char *out, size_t len, char *err, si
 	char *txt = capture_stdout(argv, &st);
 	if (!txt || st != 0) {
 		free(txt);
-		say(err, errlen, "apt-cache does not know %s (apt-get update?)", pkg);
+		tk_errf(err, errlen, "apt-cache does not know %s (apt-get update?)", pkg);
 		return -ENOENT;
 	}
 	const char *d = strstr(txt, "Depends: linux-image-");
@@ -300,7 +291,7 @@ static int fetch_kernel(const struct guest_image_req *r, struct guest_image *out
 	if (!getcwd(cwd, sizeof(cwd)))
 		return -errno;
 	if (chdir(r->cache_dir) < 0) {
-		say(err, errlen, "cannot enter %s: %s", r->cache_dir, strerror(errno));
+		tk_errf(err, errlen, "cannot enter %s: %s", r->cache_dir, strerror(errno));
 		return -errno;
 	}
 	char *const dl[] = { "apt-get", "download", "-q", out->kernel_package, NULL };
@@ -309,7 +300,7 @@ static int fetch_kernel(const struct guest_image_req *r, struct guest_image *out
 	if (chdir(cwd) < 0 && !rc)
 		rc = -errno;
 	if (rc) {
-		say(err, errlen, "apt-get download %s failed: %s", out->kernel_package, msg);
+		tk_errf(err, errlen, "apt-get download %s failed: %s", out->kernel_package, msg);
 		return rc < 0 ? rc : -EIO;
 	}
 	DIR *d = opendir(r->cache_dir);
@@ -323,7 +314,7 @@ static int fetch_kernel(const struct guest_image_req *r, struct guest_image *out
 	if (d)
 		closedir(d);
 	if (!deb[0]) {
-		say(err, errlen, "apt-get download %s left no .deb in %s", out->kernel_package,
+		tk_errf(err, errlen, "apt-get download %s left no .deb in %s", out->kernel_package,
 		    r->cache_dir);
 		return -ENOENT;
 	}
@@ -336,15 +327,15 @@ static int fetch_kernel(const struct guest_image_req *r, struct guest_image *out
 	rc = exec_run_capture_err(x, NULL, msg, sizeof(msg));
 	unlink(deb);
 	if (rc) {
-		say(err, errlen, "dpkg-deb -x %s failed: %s", deb, msg);
+		tk_errf(err, errlen, "dpkg-deb -x %s failed: %s", deb, msg);
 		return rc < 0 ? rc : -EIO;
 	}
 	if (rename(tmp, root) < 0) {
-		say(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
+		tk_errf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
 		return -errno;
 	}
 	if (find_kernel(root, out)) {
-		say(err, errlen, "%s holds no boot/vmlinuz-* and lib/modules", root);
+		tk_errf(err, errlen, "%s holds no boot/vmlinuz-* and lib/modules", root);
 		return -ENOENT;
 	}
 	return 0;
@@ -409,7 +400,7 @@ static int add_module(struct image *im, const char *moddir, const char *name, in
 		      char *err, size_t errlen)
 {
 	if (depth > 8) {
-		say(err, errlen, "module dependencies of %s nest too deep", name);
+		tk_errf(err, errlen, "module dependencies of %s nest too deep", name);
 		return -ELOOP;
 	}
 	char arc[256];
@@ -421,7 +412,7 @@ static int add_module(struct image *im, const char *moddir, const char *name, in
 	found_path[0] = 0;
 	nftw(moddir, find_ko, 32, FTW_PHYS);
 	if (!found_path[0]) {
-		say(err, errlen, "kernel module %s.ko not found under %s (compressed modules are not "
+		tk_errf(err, errlen, "kernel module %s.ko not found under %s (compressed modules are not "
 		    "supported)", name, moddir);
 		return -ENOENT;
 	}
@@ -564,14 +555,14 @@ int guest_image_build(const struct guest_image_req *r, struct guest_image *out, 
 {
 	memset(out, 0, sizeof(*out));
 	if (!r || !r->cache_dir || !r->kernel_package || !r->init_path) {
-		say(err, errlen, "guest image: cache directory, kernel package and init are needed");
+		tk_errf(err, errlen, "guest image: cache directory, kernel package and init are needed");
 		return -EINVAL;
 	}
 	const char *tools[][2] = { { "apt-get", "apt" }, { "apt-cache", "apt" },
 				   { "dpkg-deb", "dpkg" }, { "ldd", "libc-bin" }, { "gzip", "gzip" } };
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
 		if (!exec_have_program(tools[i][0])) {
-			say(err, errlen, "guest image: %s not found: apt-get install %s", tools[i][0],
+			tk_errf(err, errlen, "guest image: %s not found: apt-get install %s", tools[i][0],
 			    tools[i][1]);
 			return -ENOENT;
 		}
@@ -579,19 +570,19 @@ int guest_image_build(const struct guest_image_req *r, struct guest_image *out, 
 	if (!busybox)
 		busybox = is_file("/bin/busybox") ? "/bin/busybox" : "/usr/bin/busybox";
 	if (!is_file(busybox)) {
-		say(err, errlen, "guest image: busybox not found: apt-get install busybox-static");
+		tk_errf(err, errlen, "guest image: busybox not found: apt-get install busybox-static");
 		return -ENOENT;
 	}
 	char *const bb_ldd[] = { "ldd", exec_arg(busybox), NULL };
 	int st;
 	free(capture_stdout(bb_ldd, &st));
 	if (st == 0) {
-		say(err, errlen, "guest image: %s is dynamically linked: apt-get install busybox-static",
+		tk_errf(err, errlen, "guest image: %s is dynamically linked: apt-get install busybox-static",
 		    busybox);
 		return -ENOENT;
 	}
 	if (mkdir(r->cache_dir, 0755) < 0 && errno != EEXIST) {
-		say(err, errlen, "cannot create %s: %s", r->cache_dir, strerror(errno));
+		tk_errf(err, errlen, "cannot create %s: %s", r->cache_dir, strerror(errno));
 		return -errno;
 	}
 	char root[PATH_MAX];
@@ -625,7 +616,7 @@ int guest_image_build(const struct guest_image_req *r, struct guest_image *out, 
 	for (size_t i = 0; !rc && i < r->n_programs; i++) {
 		char bin[PATH_MAX], arc[256];
 		if (find_in_path(r->programs[i], bin, sizeof(bin))) {
-			say(err, errlen, "guest image: program %s not found on this host", r->programs[i]);
+			tk_errf(err, errlen, "guest image: program %s not found on this host", r->programs[i]);
 			rc = -ENOENT;
 			break;
 		}
@@ -651,7 +642,7 @@ int guest_image_build(const struct guest_image_req *r, struct guest_image *out, 
 	qsort(im.e, im.n, sizeof(im.e[0]), cmp_entry);
 	rc = image_hash(&im, out->kernel_version, out->hash);
 	if (rc) {
-		say(err, errlen, "guest image: cannot read its files: %s", strerror(-rc));
+		tk_errf(err, errlen, "guest image: cannot read its files: %s", strerror(-rc));
 		free(im.e);
 		return rc;
 	}
@@ -678,7 +669,7 @@ int guest_image_build(const struct guest_image_req *r, struct guest_image *out, 
 	free(im.e);
 	if (rc) {
 		unlink(tmp);
-		say(err, errlen, "cannot write %s: %s", tmp, strerror(-rc));
+		tk_errf(err, errlen, "cannot write %s: %s", tmp, strerror(-rc));
 		return rc;
 	}
 	char *const gzip[] = { "gzip", "-n", "-1", "-f", tmp, NULL };
@@ -688,7 +679,7 @@ int guest_image_build(const struct guest_image_req *r, struct guest_image *out, 
 	if (rc || rename(gz, out->initrd) < 0) {
 		unlink(tmp);
 		unlink(gz);
-		say(err, errlen, "cannot compress the initramfs: %s", rc ? msg : strerror(errno));
+		tk_errf(err, errlen, "cannot compress the initramfs: %s", rc ? msg : strerror(errno));
 		return -EIO;
 	}
 	chmod(out->initrd, 0644);

@@ -9,6 +9,7 @@
  */
 #include "autoconfig.h"
 #include "libvirt_vm.h"
+#include "exec.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,17 +18,6 @@
 #include <string.h>
 
 #include <libvirt/virterror.h>
-
-static void say(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t len, const char *fmt, ...)
-{
-	if (!err || !len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 static const char *last_error(void)
 {
@@ -101,43 +91,43 @@ static bool cpuset_ok(const char *s)
 int lv_domain_xml(const struct lv_vm_spec *s, char *buf, size_t len, char *err, size_t errlen)
 {
 	if (!s || !buf || len == 0) {
-		say(err, errlen, "no VM specification");
+		tk_errf(err, errlen, "no VM specification");
 		return -EINVAL;
 	}
 	buf[0] = 0;
 	if (!name_ok(s->name, 48)) {
-		say(err, errlen, "domain name '%s' must start with tk- (lower case, digits, -, _)",
+		tk_errf(err, errlen, "domain name '%s' must start with tk- (lower case, digits, -, _)",
 		    s->name ? s->name : "");
 		return -EINVAL;
 	}
 	if (!s->virt_type || (strcmp(s->virt_type, "kvm") && strcmp(s->virt_type, "qemu") &&
 			      strcmp(s->virt_type, "test"))) {
-		say(err, errlen, "%s: virtualization type must be kvm, qemu or test", s->name);
+		tk_errf(err, errlen, "%s: virtualization type must be kvm, qemu or test", s->name);
 		return -EINVAL;
 	}
 	if (s->memory_mib < 32 || s->memory_mib > 65536 || s->vcpus < 1 || s->vcpus > 64) {
-		say(err, errlen, "%s: memory %d MiB (32..65536) or %d vCPUs (1..64) out of range",
+		tk_errf(err, errlen, "%s: memory %d MiB (32..65536) or %d vCPUs (1..64) out of range",
 		    s->name, s->memory_mib, s->vcpus);
 		return -EINVAL;
 	}
 	if (!s->nic_model || (strcmp(s->nic_model, "e1000") && strcmp(s->nic_model, "virtio"))) {
-		say(err, errlen, "%s: NIC model '%s' is not e1000 or virtio", s->name,
+		tk_errf(err, errlen, "%s: NIC model '%s' is not e1000 or virtio", s->name,
 		    s->nic_model ? s->nic_model : "");
 		return -EINVAL;
 	}
 	if (!s->bridge || !*s->bridge || strlen(s->bridge) > 15 || (s->tap && !name_ok(s->tap, 15))) {
-		say(err, errlen, "%s: bridge '%s' or tap '%s' is not a valid interface name "
+		tk_errf(err, errlen, "%s: bridge '%s' or tap '%s' is not a valid interface name "
 		    "(taps: tk-..., at most 15 characters)", s->name, s->bridge ? s->bridge : "",
 		    s->tap ? s->tap : "");
 		return -EINVAL;
 	}
 	if ((s->vcpu_cpuset && !cpuset_ok(s->vcpu_cpuset)) ||
 	    (s->emulator_cpuset && !cpuset_ok(s->emulator_cpuset))) {
-		say(err, errlen, "%s: a cpuset must be a list like 0-1,3", s->name);
+		tk_errf(err, errlen, "%s: a cpuset must be a list like 0-1,3", s->name);
 		return -EINVAL;
 	}
 	if (!s->kernel || !s->initrd) {
-		say(err, errlen, "%s: direct kernel boot needs a kernel and an initramfs", s->name);
+		tk_errf(err, errlen, "%s: direct kernel boot needs a kernel and an initramfs", s->name);
 		return -EINVAL;
 	}
 
@@ -206,7 +196,7 @@ int lv_domain_xml(const struct lv_vm_spec *s, char *buf, size_t len, char *err, 
 	xput(&b, "  </devices>\n</domain>\n");
 	if (b.overflow) {
 		buf[0] = 0;
-		say(err, errlen, "%s: domain XML longer than %zu octets", s->name, len);
+		tk_errf(err, errlen, "%s: domain XML longer than %zu octets", s->name, len);
 		return -ENOSPC;
 	}
 	return 0;
@@ -225,7 +215,7 @@ int lv_connect(const char *uri, virConnectPtr *out, char *err, size_t errlen)
 {
 	*out = NULL;
 	if (!uri || !*uri) {
-		say(err, errlen, "no libvirt connection URI");
+		tk_errf(err, errlen, "no libvirt connection URI");
 		return -EINVAL;
 	}
 	virSetErrorFunc(NULL, quiet_errors);
@@ -233,10 +223,10 @@ int lv_connect(const char *uri, virConnectPtr *out, char *err, size_t errlen)
 	if (!c) {
 		const char *m = last_error();
 		if (!strncmp(uri, "test:", 5)) {
-			say(err, errlen, "cannot open %s: %s", uri, m);
+			tk_errf(err, errlen, "cannot open %s: %s", uri, m);
 			return -EINVAL;
 		}
-		say(err, errlen, "cannot connect to libvirt at %s: %s. Is libvirtd running on that "
+		tk_errf(err, errlen, "cannot connect to libvirt at %s: %s. Is libvirtd running on that "
 		    "host? Start it with 'virtlogd -d && libvirtd -d' (or 'systemctl start "
 		    "libvirtd'); the libvirt-daemon-system package provides both", uri, m);
 		return -ECONNREFUSED;
@@ -250,7 +240,7 @@ int lv_pick_virt_type(virConnectPtr c, const char *prefer, char *out, size_t len
 {
 	char *caps = virConnectGetCapabilities(c);
 	if (!caps) {
-		say(err, errlen, "cannot read the host's capabilities: %s", last_error());
+		tk_errf(err, errlen, "cannot read the host's capabilities: %s", last_error());
 		return -EIO;
 	}
 	bool kvm = strstr(caps, "<domain type='kvm'") != NULL;
@@ -259,7 +249,7 @@ int lv_pick_virt_type(virConnectPtr c, const char *prefer, char *out, size_t len
 	free(caps);
 	bool want_auto = !prefer || !*prefer || !strcmp(prefer, "auto");
 	if (!want_auto && strcmp(prefer, "kvm") && strcmp(prefer, "qemu")) {
-		say(err, errlen, "virtualization type '%s' is not auto, kvm or qemu", prefer);
+		tk_errf(err, errlen, "virtualization type '%s' is not auto, kvm or qemu", prefer);
 		return -EINVAL;
 	}
 	const char *pick = NULL;
@@ -270,7 +260,7 @@ int lv_pick_virt_type(virConnectPtr c, const char *prefer, char *out, size_t len
 	else if (want_auto && test)
 		pick = "test";
 	if (!pick) {
-		say(err, errlen, "the host offers no %s domains (kvm: %s, qemu: %s)%s",
+		tk_errf(err, errlen, "the host offers no %s domains (kvm: %s, qemu: %s)%s",
 		    want_auto ? "kvm or qemu" : prefer, kvm ? "yes" : "no", qemu ? "yes" : "no",
 		    !qemu ? ": apt-get install qemu-system-x86" : "");
 		return -ENOTSUP;
@@ -305,7 +295,7 @@ int lv_domain_start(virConnectPtr c, const struct lv_vm_spec *s, bool autodestro
 	virDomainPtr d = virDomainCreateXML(c, xml, autodestroy ? VIR_DOMAIN_START_AUTODESTROY : 0);
 	free(xml);
 	if (!d) {
-		say(err, errlen, "cannot start domain %s: %s", s->name, last_error());
+		tk_errf(err, errlen, "cannot start domain %s: %s", s->name, last_error());
 		return -EIO;
 	}
 	*out = d;
@@ -351,12 +341,12 @@ int lv_domain_pin(virDomainPtr d, int vcpus, const char *vcpu_cpuset,
 	unsigned char map[64];
 	size_t maplen = (size_t)(ncpus + 7) / 8;
 	if (ncpus < 1 || maplen > sizeof(map)) {
-		say(err, errlen, "host CPU count %d out of range", ncpus);
+		tk_errf(err, errlen, "host CPU count %d out of range", ncpus);
 		return -EINVAL;
 	}
 	if (vcpu_cpuset) {
 		if (lv_cpuset_to_map(vcpu_cpuset, ncpus, map, sizeof(map)) < 0) {
-			say(err, errlen, "cpuset '%s' is not valid on a %d-CPU host", vcpu_cpuset, ncpus);
+			tk_errf(err, errlen, "cpuset '%s' is not valid on a %d-CPU host", vcpu_cpuset, ncpus);
 			return -EINVAL;
 		}
 		for (int i = 0; i < vcpus; i++) {
@@ -365,7 +355,7 @@ int lv_domain_pin(virDomainPtr d, int vcpus, const char *vcpu_cpuset,
 				/* Copied first: every public call, virDomainGetName too, resets it. */
 				char why[256];
 				snprintf(why, sizeof(why), "%s", last_error());
-				say(err, errlen, "cannot pin vCPU %d of %s to %s: %s", i,
+				tk_errf(err, errlen, "cannot pin vCPU %d of %s to %s: %s", i,
 				    virDomainGetName(d), vcpu_cpuset, why);
 				return -EIO;
 			}
@@ -373,14 +363,14 @@ int lv_domain_pin(virDomainPtr d, int vcpus, const char *vcpu_cpuset,
 	}
 	if (emulator_cpuset) {
 		if (lv_cpuset_to_map(emulator_cpuset, ncpus, map, sizeof(map)) < 0) {
-			say(err, errlen, "cpuset '%s' is not valid on a %d-CPU host", emulator_cpuset,
+			tk_errf(err, errlen, "cpuset '%s' is not valid on a %d-CPU host", emulator_cpuset,
 			    ncpus);
 			return -EINVAL;
 		}
 		if (virDomainPinEmulator(d, map, (int)maplen, VIR_DOMAIN_AFFECT_CURRENT) < 0) {
 			char why[256];
 			snprintf(why, sizeof(why), "%s", last_error());
-			say(err, errlen, "cannot pin the emulator of %s to %s: %s", virDomainGetName(d),
+			tk_errf(err, errlen, "cannot pin the emulator of %s to %s: %s", virDomainGetName(d),
 			    emulator_cpuset, why);
 			return -EIO;
 		}
@@ -408,7 +398,7 @@ int lv_remove_all(virConnectPtr c, int *removed, char *err, size_t errlen)
 	virDomainPtr *doms = NULL;
 	int n = virConnectListAllDomains(c, &doms, 0);
 	if (n < 0) {
-		say(err, errlen, "cannot list domains: %s", last_error());
+		tk_errf(err, errlen, "cannot list domains: %s", last_error());
 		return -EIO;
 	}
 	int rc = 0;
@@ -425,6 +415,6 @@ int lv_remove_all(virConnectPtr c, int *removed, char *err, size_t errlen)
 	}
 	free(doms);
 	if (rc)
-		say(err, errlen, "some tk- domains could not be removed: %s", last_error());
+		tk_errf(err, errlen, "some tk- domains could not be removed: %s", last_error());
 	return rc;
 }

@@ -33,16 +33,7 @@
 #include "results.h"
 #include "tstamp.h"
 
-#define LOCK_PATH "/run/lock/twamp-experiment.lock"
-
-static void say(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
+#define LOCK_PATH TK_RUN_DIR "/experiment.lock"
 
 static double now_s(void)
 {
@@ -91,7 +82,7 @@ int runner_ping_to_json(const char *ping_txt, const char *json_path, const char 
 {
 	FILE *in = fopen(ping_txt, "r");
 	if (!in) {
-		say(err, errlen, "cannot read %s: %s", ping_txt, strerror(errno));
+		tk_errf(err, errlen, "cannot read %s: %s", ping_txt, strerror(errno));
 		return -errno;
 	}
 	struct ping_run run;
@@ -111,7 +102,7 @@ int runner_ping_to_json(const char *ping_txt, const char *json_path, const char 
 		rc = ping_run_probes(&run, &probes, &n);
 	if (rc) {
 		ping_run_free(&run);
-		say(err, errlen, "%s: no ping output to record (%s)", ping_txt, strerror(-rc));
+		tk_errf(err, errlen, "%s: no ping output to record (%s)", ping_txt, strerror(-rc));
 		return rc;
 	}
 	struct result r;
@@ -146,7 +137,7 @@ int runner_ping_to_json(const char *ping_txt, const char *json_path, const char 
 	free(probes);
 	ping_run_free(&run);
 	if (rc)
-		say(err, errlen, "cannot write %s: %s", json_path, strerror(-rc));
+		tk_errf(err, errlen, "cannot write %s: %s", json_path, strerror(-rc));
 	return rc;
 }
 
@@ -157,7 +148,7 @@ int runner_points_append(const char *capture_json, FILE *csv, const char *only_p
 	json_object *probes;
 	if (!root || !json_object_object_get_ex(root, "probes", &probes) ||
 	    !json_object_is_type(probes, json_type_array)) {
-		say(err, errlen, "%s: not a twamp-capture result", capture_json);
+		tk_errf(err, errlen, "%s: not a twamp-capture result", capture_json);
 		json_object_put(root);
 		return -EBADMSG;
 	}
@@ -201,7 +192,7 @@ static int run_scenario(const struct runner_opts *o, struct testbed *tb, const s
 	tk_path(dir, sizeof(dir), "%s.tmp", final_dir);
 	rm_rf(dir);
 	if (mkdir(dir, 0755) < 0) {
-		say(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		tk_errf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 		return -errno;
 	}
 	json_object *params = scenario_to_json(sc, b->nic_name ? b->nic_name(tb, sc->nic) : NULL);
@@ -209,7 +200,7 @@ static int run_scenario(const struct runner_opts *o, struct testbed *tb, const s
 	int rc = params ? write_json_atomic(path, params) : -ENOMEM;
 	json_object_put(params);
 	if (rc) {
-		say(err, errlen, "cannot write %s: %s", path, strerror(-rc));
+		tk_errf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
 		return rc;
 	}
 
@@ -276,7 +267,7 @@ static int run_scenario(const struct runner_opts *o, struct testbed *tb, const s
 		tk_path(path, sizeof(path), "%s/points.csv", dir);
 		FILE *csv = fopen(path, "w");
 		if (!csv) {
-			say(err, errlen, "cannot write %s: %s", path, strerror(errno));
+			tk_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 			return -errno;
 		}
 		fputs("proto,seq,point,rtt_ns\n", csv);
@@ -309,11 +300,11 @@ static int run_scenario(const struct runner_opts *o, struct testbed *tb, const s
 	tk_path(path, sizeof(path), "%s/done", dir);
 	FILE *f = fopen(path, "w");
 	if (!f || fclose(f) != 0) {
-		say(err, errlen, "cannot write %s", path);
+		tk_errf(err, errlen, "cannot write %s", path);
 		return -EIO;
 	}
 	if (rename(dir, final_dir) < 0) {
-		say(err, errlen, "cannot rename %s: %s", dir, strerror(errno));
+		tk_errf(err, errlen, "cannot rename %s: %s", dir, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -391,23 +382,22 @@ static json_object *host_json(void)
 
 int runner_lock(bool wait, char *err, size_t errlen)
 {
-	mkdir("/run/lock", 0755);
-	int fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = tk_run_open(LOCK_PATH, O_RDWR | O_CREAT);
 	if (fd < 0) {
-		say(err, errlen, "cannot open %s: %s", LOCK_PATH, strerror(errno));
-		return -errno;
+		tk_errf(err, errlen, "cannot open %s: %s", LOCK_PATH, strerror(-fd));
+		return fd;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 		return fd;
 	if (!wait) {
-		say(err, errlen, "another twamp-experiment run is active (it holds %s); "
+		tk_errf(err, errlen, "another twamp-experiment run is active (it holds %s); "
 		    "stop it first: its testbed is in use", LOCK_PATH);
 		close(fd);
 		return -EBUSY;
 	}
 	fprintf(stderr, "twamp-experiment: another run holds %s, waiting for it\n", LOCK_PATH);
 	if (flock(fd, LOCK_EX) < 0) {
-		say(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(errno));
+		tk_errf(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(errno));
 		close(fd);
 		return -errno;
 	}
@@ -424,26 +414,29 @@ int runner_run(const struct runner_opts *o, char *err, size_t errlen)
 	if (o->backend->group_by_vm_set)
 		runner_group_by_vm_set(o->m, scs, n);
 
-	char path[PATH_MAX], sdir[PATH_MAX];
-	tk_path(sdir, sizeof(sdir), "%s/scenarios", o->outdir);
-	if (mkdir(o->outdir, 0755) < 0 && errno != EEXIST) {
-		say(err, errlen, "cannot create %s: %s", o->outdir, strerror(errno));
-		free(scs);
-		return -errno;
-	}
-	tk_path(path, sizeof(path), "%s/manifest.json", o->outdir);
-	if (!o->resume && access(path, F_OK) == 0) {
-		say(err, errlen, "%s already holds a run: use --resume to continue it, or another -o", o->outdir);
-		free(scs);
-		return -EEXIST;
-	}
-	mkdir(sdir, 0755);
-
+	/* Lock first: a second run on the same -o must not pass the checks below while we wait. */
 	int lock = runner_lock(true, err, errlen);
 	if (lock < 0) {
 		free(scs);
 		return lock;
 	}
+	char path[PATH_MAX], sdir[PATH_MAX];
+	tk_path(sdir, sizeof(sdir), "%s/scenarios", o->outdir);
+	if (mkdir(o->outdir, 0755) < 0 && errno != EEXIST) {
+		rc = -errno;
+		tk_errf(err, errlen, "cannot create %s: %s", o->outdir, strerror(errno));
+		free(scs);
+		close(lock);
+		return rc;
+	}
+	tk_path(path, sizeof(path), "%s/manifest.json", o->outdir);
+	if (!o->resume && access(path, F_OK) == 0) {
+		tk_errf(err, errlen, "%s already holds a run: use --resume to continue it, or another -o", o->outdir);
+		free(scs);
+		close(lock);
+		return -EEXIST;
+	}
+	mkdir(sdir, 0755);
 	exec_set_abort_flag(o->stop);
 
 	/* Resume: finished scenarios stay, interrupted ones (.tmp) are redone. */

@@ -416,6 +416,12 @@ int client_config_parse(struct client_config *c, int argc, char **argv, char *er
 	else if (o->padding + wire_sender_hdr_len(o->sec) > 9000)
 		return fail(err, errlen, "option %s: '%s' makes packets larger than 9000 octets", "-s",
 			    "padding");
+	else if (o->reflect_len && o->padding < client_default_padding(c)) {
+		/* RFC 6038 §4.3: the octets to reflect must fit inside equal-size packets. */
+		snprintf(err, errlen, "option -s: --reflect-octets %u needs at least %zu octets of padding",
+			 (unsigned)o->reflect_len, client_default_padding(c));
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -312,7 +312,7 @@ static void handle_twamp(struct sender *s, struct prober *p, uint8_t *buf, size_
 	if (o->reflect_len) {
 		/* C28: our to-be-reflected octets start the reflector's padding. */
 		size_t hdr_r = wire_reflector_hdr_len(o->sec, o->dscp_ecn);
-		if (len < hdr_r + o->reflect_len ||
+		if (len < hdr_r + o->reflect_len || reflect_area(o) + o->reflect_len > p->pkt_len ||
 		    memcmp(buf + hdr_r, p->pkt + reflect_area(o), o->reflect_len) != 0)
 			p->res->reflect_mismatch++;
 	}
@@ -424,6 +424,7 @@ static int send_probe(struct sender *s, struct prober *p, uint32_t n, int64_t de
 		 * as late as possible (B5).
 		 */
 		if (sec == WIRE_SEC_ENC) {
+			t1 = ts_realtime_ns();
 			wire_put_ntp64(p->pkt + off, ts_ntp_from_unix_ns(t1));
 			int rc = crypto_test_protect(s->o->crypto, CRYPTO_TEST_SENDER, p->pkt, p->pkt_len);
 			if (rc < 0)
@@ -435,6 +436,7 @@ static int send_probe(struct sender *s, struct prober *p, uint32_t n, int64_t de
 			t1 = ts_realtime_ns();
 			wire_put_ntp64(p->pkt + off, ts_ntp_from_unix_ns(t1));
 		} else {
+			t1 = ts_realtime_ns(); /* B5: after the packet is built, right before sending */
 			wire_put_ntp64(p->pkt + off, ts_ntp_from_unix_ns(t1));
 		}
 	} else {

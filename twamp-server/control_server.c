@@ -82,6 +82,16 @@ struct control_server {
 	uint64_t accepted, refused_total, refused_per_source, refused_allow, servwait_closed;
 	uint64_t refwait_expired, closed[CTRL_CLOSE_NREASONS];
 	uint64_t sessions_accepted, sessions_rejected_gone; /* rejected on closed connections */
+	/*
+	 * Stopped or released sessions still hold a reflector slot until their
+	 * Timeout ends; they count against their source until then, or one host
+	 * could fill every slot by requesting, starting and hanging up in a loop.
+	 */
+	struct draining {
+		struct sockaddr_storage host;
+		int handle;
+	} *draining;
+	size_t n_draining, cap_draining;
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -209,12 +219,46 @@ static socklen_t ss_len(const struct sockaddr_storage *ss)
 	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 }
 
-static size_t source_sessions(const struct control_server *cs, const struct conn *c)
+/* Remembers a session that stopped but still holds its reflector slot. */
+static void draining_add(struct control_server *cs, const struct sockaddr_storage *host, int handle)
+{
+	struct reflector_session_info info;
+	if (reflector_session_info(cs->r, handle, &info) < 0 || info.state == RSESS_FREE)
+		return;
+	for (size_t i = 0; i < cs->n_draining; i++)
+		if (cs->draining[i].handle == handle)
+			return; /* stopped, then released with its connection: one slot */
+	if (cs->n_draining == cs->cap_draining) {
+		size_t cap = cs->cap_draining ? cs->cap_draining * 2 : 16;
+		struct draining *d = realloc(cs->draining, cap * sizeof(*d));
+		if (!d)
+			return; /* the global slot limit still bounds the reflector */
+		cs->draining = d;
+		cs->cap_draining = cap;
+	}
+	cs->draining[cs->n_draining].host = *host;
+	cs->draining[cs->n_draining].handle = handle;
+	cs->n_draining++;
+}
+
+static size_t source_sessions(struct control_server *cs, const struct conn *c)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < cs->n_conns; i++)
 		if (same_host(&cs->conns[i]->peer, &c->peer))
 			n += cs->conns[i]->live_sessions;
+	/* Draining sessions: drop those whose slot was freed, count the rest. */
+	for (size_t i = 0; i < cs->n_draining;) {
+		struct reflector_session_info info;
+		if (reflector_session_info(cs->r, cs->draining[i].handle, &info) < 0 ||
+		    info.state == RSESS_FREE) {
+			cs->draining[i] = cs->draining[--cs->n_draining];
+			continue;
+		}
+		if (same_host(&cs->draining[i].host, &c->peer))
+			n++;
+		i++;
+	}
 	return n;
 }
 
@@ -346,6 +390,7 @@ static void on_stop(void *arg, struct ctrl_server *s, int handle, int64_t timeou
 	reflector_session_stop(c->cs->r, handle, timeout_ns);
 	if (c->live_sessions)
 		c->live_sessions--;
+	draining_add(c->cs, &c->peer, handle);
 }
 
 static void on_release(void *arg, struct ctrl_server *s, int handle)
@@ -355,6 +400,7 @@ static void on_release(void *arg, struct ctrl_server *s, int handle)
 	reflector_session_release(c->cs->r, handle);
 	if (c->live_sessions)
 		c->live_sessions--;
+	draining_add(c->cs, &c->peer, handle);
 }
 
 static void on_log(void *arg, struct ctrl_server *s, int level, const char *msg)
@@ -790,6 +836,7 @@ void control_server_free(struct control_server *cs)
 	reflector_set_hook(cs->r, NULL);
 	free(cs->conns);
 	free(cs->polled);
+	free(cs->draining);
 	free(cs);
 }
 

@@ -280,28 +280,38 @@ static void refresh_clock(struct reflector *r, int64_t now_mono)
 		r->error_estimate = ts_clock_error_estimate(&r->clock);
 }
 
+/* T3 into replies [from, n): open and authenticated layouts leave it outside
+ * the protected octets, so it can be (re)written right before each send. */
+static void stamp_t3(struct reflector *r, const struct listener *l, unsigned from, unsigned n)
+{
+	if (l->cfg.sec == WIRE_SEC_ENC)
+		return; /* encrypted replies got theirs before encryption */
+	ntp64_t t3 = ts_ntp_from_unix_ns(ts_realtime_ns());
+	size_t off = wire_timestamp_offset(l->cfg.sec);
+	for (unsigned i = from; i < n; i++) {
+		uint8_t *tx = r->tx_msgs[i].msg_hdr.msg_iov->iov_base;
+		wire_put_ntp64(tx + off, t3);
+	}
+}
+
 static void send_batch(struct reflector *r, struct listener *l, unsigned n)
 {
-	/* T3 as late as possible: one read for the batch, just before sending (C3);
-	 * encrypted replies got theirs before encryption. */
-	if (l->cfg.sec != WIRE_SEC_ENC) {
-		ntp64_t t3 = ts_ntp_from_unix_ns(ts_realtime_ns());
-		size_t off = wire_timestamp_offset(l->cfg.sec);
-		for (unsigned i = 0; i < n; i++) {
-			uint8_t *tx = r->tx_msgs[i].msg_hdr.msg_iov->iov_base;
-			wire_put_ntp64(tx + off, t3);
-		}
-	}
+	/* T3 as late as possible: one read for the batch, just before sending (C3),
+	 * and again before a retry or the rest of a partial send. */
+	stamp_t3(r, l, 0, n);
 	unsigned done = 0;
 	int retries = 0;
 	while (done < n) {
 		int k = sendmmsg(l->fd, r->tx_msgs + done, n - done, 0);
 		if (k < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				stamp_t3(r, l, done, n);
 				continue;
+			}
 			if ((errno == EAGAIN || errno == ENOBUFS) && retries++ < 3) {
 				struct pollfd p = { .fd = l->fd, .events = POLLOUT };
 				poll(&p, 1, 1);
+				stamp_t3(r, l, done, n);
 				continue;
 			}
 			/* Skip the datagram that failed, keep the rest of the batch. */
@@ -315,6 +325,8 @@ static void send_batch(struct reflector *r, struct listener *l, unsigned n)
 		r->c.reflected += (unsigned)k;
 		l->reflected += (unsigned)k;
 		done += (unsigned)k;
+		if (done < n)
+			stamp_t3(r, l, done, n);
 	}
 }
 
