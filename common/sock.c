@@ -113,6 +113,54 @@ int sock_udp_open(const struct sockaddr *bind_addr, socklen_t len, enum sock_ts_
 	return fd;
 }
 
+uint16_t sock_addr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		struct sockaddr_in sin;
+		memcpy(&sin, ss, sizeof(sin));
+		return ntohs(sin.sin_port);
+	}
+	struct sockaddr_in6 sin6;
+	memcpy(&sin6, ss, sizeof(sin6));
+	return ntohs(sin6.sin6_port);
+}
+
+void sock_addr_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET) {
+		struct sockaddr_in sin;
+		memcpy(&sin, ss, sizeof(sin));
+		sin.sin_port = htons(port);
+		memcpy(ss, &sin, sizeof(sin));
+	} else {
+		struct sockaddr_in6 sin6;
+		memcpy(&sin6, ss, sizeof(sin6));
+		sin6.sin6_port = htons(port);
+		memcpy(ss, &sin6, sizeof(sin6));
+	}
+}
+
+bool sock_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+		     bool with_port)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		struct sockaddr_in x, y;
+		memcpy(&x, a, sizeof(x));
+		memcpy(&y, b, sizeof(y));
+		return (!with_port || x.sin_port == y.sin_port) &&
+		       x.sin_addr.s_addr == y.sin_addr.s_addr;
+	}
+	if (a->ss_family != AF_INET6)
+		return false;
+	struct sockaddr_in6 x, y;
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return (!with_port || x.sin6_port == y.sin6_port) &&
+	       !memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr));
+}
+
 int sock_set_ttl(int fd, int family, int ttl)
 {
 	if (family == AF_INET)

@@ -59,6 +59,13 @@ int sock_udp_open(const struct sockaddr *bind_addr, socklen_t len, enum sock_ts_
 void sock_enable_rx_meta(int fd, int family, struct sock_caps *caps);
 void sock_enable_timestamps(int fd, enum sock_ts_want want, unsigned flags, struct sock_caps *caps);
 
+/* Port of an AF_INET/AF_INET6 address, host order. */
+uint16_t sock_addr_port(const struct sockaddr_storage *ss);
+void sock_addr_set_port(struct sockaddr_storage *ss, uint16_t port);
+/* Same family and address (and port when with_port). */
+bool sock_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+		     bool with_port);
+
 /* TTL (IPv4) or unicast Hop Limit (IPv6) for everything sent on fd.  0 or -errno. */
 int sock_set_ttl(int fd, int family, int ttl);
 /* TOS octet (DSCP << 2 | ECN) or Traffic Class.  0 or -errno. */

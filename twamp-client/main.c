@@ -184,33 +184,6 @@ static int light_crypto(struct client_config *cfg, struct crypto_test_ctx *t, ch
 	return rc;
 }
 
-static uint16_t ss_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET) {
-		struct sockaddr_in sin;
-		memcpy(&sin, ss, sizeof(sin));
-		return ntohs(sin.sin_port);
-	}
-	struct sockaddr_in6 sin6;
-	memcpy(&sin6, ss, sizeof(sin6));
-	return ntohs(sin6.sin6_port);
-}
-
-static void ss_set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET) {
-		struct sockaddr_in sin;
-		memcpy(&sin, ss, sizeof(sin));
-		sin.sin_port = htons(port);
-		memcpy(ss, &sin, sizeof(sin));
-	} else {
-		struct sockaddr_in6 sin6;
-		memcpy(&sin6, ss, sizeof(sin6));
-		sin6.sin6_port = htons(port);
-		memcpy(ss, &sin6, sizeof(sin6));
-	}
-}
-
 static void hex16(const uint8_t *p, char *out)
 {
 	for (int i = 0; i < 16; i++)
@@ -273,7 +246,7 @@ static int control_setup(struct client_config *cfg, struct control_session *cs,
 	/* The test socket sits on the control connection's local address, so the
 	 * Sender Address we announce is the one the packets carry. */
 	struct sockaddr_storage local = cs->local;
-	ss_set_port(&local, o->source.ss_family != AF_UNSPEC ? ss_port(&o->source) : 0);
+	sock_addr_set_port(&local, o->source.ss_family != AF_UNSPEC ? sock_addr_port(&o->source) : 0);
 	socklen_t llen = local.ss_family == AF_INET ? sizeof(struct sockaddr_in)
 						    : sizeof(struct sockaddr_in6);
 	int fd = sock_udp_open((struct sockaddr *)&local, llen, o->tstamp,
@@ -304,7 +277,7 @@ static int control_setup(struct client_config *cfg, struct control_session *cs,
 	o->twamp_fd = fd;
 	o->server_octets = cs->server_octets;
 	o->target = cs->peer;
-	ss_set_port(&o->target, cs->port);
+	sock_addr_set_port(&o->target, cs->port);
 	cfg->negotiated_port = cs->port;
 	hex16(cs->sid, cfg->sid_text);
 	cfg->handshake_ns = cs->handshake_ns;

@@ -106,25 +106,6 @@ static int grow(struct prober *p, size_t need)
 	return 0;
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
-		      bool with_port)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		struct sockaddr_in x, y;
-		memcpy(&x, a, sizeof(x));
-		memcpy(&y, b, sizeof(y));
-		return (!with_port || x.sin_port == y.sin_port) &&
-		       x.sin_addr.s_addr == y.sin_addr.s_addr;
-	}
-	struct sockaddr_in6 x, y;
-	memcpy(&x, a, sizeof(x));
-	memcpy(&y, b, sizeof(y));
-	return (!with_port || x.sin6_port == y.sin6_port) &&
-	       !memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr));
-}
-
 /* Where the octets the reflector must return start (RFC 6038 §5.1.2). */
 static size_t reflect_area(const struct sender_opts *o)
 {
@@ -391,7 +372,7 @@ static void drain_replies(struct sender *s, struct prober *p)
 			return; /* EAGAIN, or a pending ICMP error: nothing to read */
 		int64_t user_rx_ns = ts_realtime_ns();
 		for (int i = 0; i < n; i++) {
-			if (!same_addr(&peers[i], &p->dst, p->proto == PROBE_TWAMP)) {
+			if (!sock_addr_equal(&peers[i], &p->dst, p->proto == PROBE_TWAMP)) {
 				p->res->foreign++;
 				continue;
 			}

@@ -101,22 +101,6 @@ static void format_peer(const struct sockaddr_storage *ss, char *buf, size_t len
 	format_endpoint((const struct sockaddr *)ss, buf, len);
 }
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		struct sockaddr_in x, y;
-		memcpy(&x, a, sizeof(x));
-		memcpy(&y, b, sizeof(y));
-		return x.sin_addr.s_addr == y.sin_addr.s_addr;
-	}
-	struct sockaddr_in6 x, y;
-	memcpy(&x, a, sizeof(x));
-	memcpy(&y, b, sizeof(y));
-	return !memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr));
-}
-
 static bool allowed(const struct control_server *cs, const struct sockaddr_storage *peer)
 {
 	if (cs->o.n_allow == 0)
@@ -199,21 +183,6 @@ static bool field_zero(const uint8_t field[16], int family)
 	return true;
 }
 
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET) {
-		struct sockaddr_in sin;
-		memcpy(&sin, ss, sizeof(sin));
-		sin.sin_port = htons(port);
-		memcpy(ss, &sin, sizeof(sin));
-	} else {
-		struct sockaddr_in6 sin6;
-		memcpy(&sin6, ss, sizeof(sin6));
-		sin6.sin6_port = htons(port);
-		memcpy(ss, &sin6, sizeof(sin6));
-	}
-}
-
 static socklen_t ss_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
@@ -245,7 +214,7 @@ static size_t source_sessions(struct control_server *cs, const struct conn *c)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < cs->n_conns; i++)
-		if (same_host(&cs->conns[i]->peer, &c->peer))
+		if (sock_addr_equal(&cs->conns[i]->peer, &c->peer, false))
 			n += cs->conns[i]->live_sessions;
 	/* Draining sessions: drop those whose slot was freed, count the rest. */
 	for (size_t i = 0; i < cs->n_draining;) {
@@ -255,7 +224,7 @@ static size_t source_sessions(struct control_server *cs, const struct conn *c)
 			cs->draining[i] = cs->draining[--cs->n_draining];
 			continue;
 		}
-		if (same_host(&cs->draining[i].host, &c->peer))
+		if (sock_addr_equal(&cs->draining[i].host, &c->peer, false))
 			n++;
 		i++;
 	}
@@ -267,12 +236,12 @@ static int open_on_port(struct control_server *cs, struct reflector_session_para
 			struct sockaddr_storage *local, uint16_t requested, uint16_t *port)
 {
 	if (cs->o.port_lo == 0) {
-		set_port(local, 0);
+		sock_addr_set_port(local, 0);
 		return reflector_session_open(cs->r, rp, port);
 	}
 	uint32_t lo = cs->o.port_lo, hi = cs->o.port_hi, span = hi - lo + 1;
 	if (requested >= lo && requested <= hi) {
-		set_port(local, requested);
+		sock_addr_set_port(local, requested);
 		int id = reflector_session_open(cs->r, rp, port);
 		if (id != -EADDRINUSE)
 			return id;
@@ -281,7 +250,7 @@ static int open_on_port(struct control_server *cs, struct reflector_session_para
 		uint16_t p = (uint16_t)(lo + (cs->port_cursor + k) % span);
 		if (p == requested)
 			continue;
-		set_port(local, p);
+		sock_addr_set_port(local, p);
 		int id = reflector_session_open(cs->r, rp, port);
 		if (id == -EADDRINUSE)
 			continue;
@@ -324,7 +293,7 @@ static enum wire_accept on_request(void *arg, struct ctrl_server *s,
 		addr_from_field(family, req->receiver_addr, 0, &local);
 	if (zero_tx) {
 		peer = c->peer;
-		set_port(&peer, req->sender_port);
+		sock_addr_set_port(&peer, req->sender_port);
 	} else {
 		addr_from_field(family, req->sender_addr, req->sender_port, &peer);
 	}
@@ -343,7 +312,7 @@ static enum wire_accept on_request(void *arg, struct ctrl_server *s,
 	};
 	int id = open_on_port(cs, &rp, &local, req->receiver_port, port);
 	if (id < 0) {
-		set_port(&local, 0);
+		sock_addr_set_port(&local, 0);
 		format_peer(&local, text, sizeof(text));
 		switch (id) {
 		case -EADDRINUSE:
@@ -555,7 +524,7 @@ static int accept_one(struct control_server *cs, int lfd, int64_t now)
 	}
 	size_t from_source = 0;
 	for (size_t i = 0; i < cs->n_conns; i++)
-		from_source += same_host(&cs->conns[i]->peer, &peer);
+		from_source += sock_addr_equal(&cs->conns[i]->peer, &peer, false);
 	if (from_source >= cs->o.max_per_source) {
 		char why[120];
 		cs->refused_per_source++;

@@ -222,33 +222,6 @@ static bool allowed(const struct reflector *r, const struct sockaddr *peer)
 	return false;
 }
 
-static uint16_t sockaddr_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET) {
-		struct sockaddr_in sin;
-		memcpy(&sin, ss, sizeof(sin));
-		return ntohs(sin.sin_port);
-	}
-	struct sockaddr_in6 sin6;
-	memcpy(&sin6, ss, sizeof(sin6));
-	return ntohs(sin6.sin6_port);
-}
-
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET) {
-		struct sockaddr_in sin;
-		memcpy(&sin, ss, sizeof(sin));
-		sin.sin_port = htons(port);
-		memcpy(ss, &sin, sizeof(sin));
-	} else {
-		struct sockaddr_in6 sin6;
-		memcpy(&sin6, ss, sizeof(sin6));
-		sin6.sin6_port = htons(port);
-		memcpy(ss, &sin6, sizeof(sin6));
-	}
-}
-
 /* Reflector sequence number: own counter per session or 5-tuple, or a copy (C7, C8). */
 static uint32_t next_refl_seq(struct reflector *r, struct listener *l,
 			      const struct sock_rx_meta *meta, const struct slot *s,
@@ -259,7 +232,7 @@ static uint32_t next_refl_seq(struct reflector *r, struct listener *l,
 	if (!r->opts.stateful)
 		return reflect_sender_seq(pkt, len, l->cfg.sec);
 	struct sockaddr_storage local = meta->have_local ? meta->local : l->addr;
-	set_port(&local, sockaddr_port(&l->addr));
+	sock_addr_set_port(&local, sock_addr_port(&l->addr));
 	struct refl_key key;
 	if (refl_key_from_addrs(&key, (const struct sockaddr *)&local,
 				(const struct sockaddr *)&s->peer) < 0)
@@ -563,12 +536,12 @@ int reflector_session_open(struct reflector *r, const struct reflector_session_p
 	l->cfg.symmetrical = p->symmetrical;
 	memset(&l->peer, 0, sizeof(l->peer));
 	memcpy(&l->peer, p->peer, p->peer_len);
-	l->peer_any_port = sockaddr_port(&l->peer) == 0;
+	l->peer_any_port = sock_addr_port(&l->peer) == 0;
 	l->refwait_ns = p->refwait_ns;
 	l->last_ns = ts_monotonic_ns();
 	r->sessions[id] = l;
 	r->sessions_opened++;
-	*port = sockaddr_port(&l->addr);
+	*port = sock_addr_port(&l->addr);
 	return (int)id;
 }
 
@@ -620,7 +593,7 @@ int reflector_session_info(const struct reflector *r, int id, struct reflector_s
 	if (!l)
 		return -ENOENT;
 	out->state = l->state;
-	out->port = sockaddr_port(&l->addr);
+	out->port = sock_addr_port(&l->addr);
 	out->received = l->received;
 	out->reflected = l->reflected;
 	out->dropped = l->dropped;
