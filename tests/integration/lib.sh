@@ -92,12 +92,14 @@ wait_tcp_port() {
 	fail "nothing listens on TCP port $1"
 }
 
-# free_tcp_port: a TCP port nobody listens on.
+# free_tcp_port: a TCP port no socket uses.  Drawn from 20000-31999, below
+# the kernel's ephemeral range (32768-60999), so no outgoing connection of
+# another test can take it between our check and the server's bind.
 free_tcp_port() {
 	local p
 	for _ in $(seq 50); do
-		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
+		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
 	done
 	fail "no free TCP port found"
 }
@@ -106,8 +108,8 @@ free_tcp_port() {
 free_udp_port() {
 	local p
 	for _ in $(seq 50); do
-		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		ss -Hlun "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
+		ss -Huan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
 	done
 	fail "no free UDP port found"
 }
